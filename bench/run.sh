@@ -1,0 +1,252 @@
+#!/usr/bin/env bash
+# Side-by-side HTTP benchmark: every selected server, one after the other, in one run.
+#
+#   bash bench/run.sh                                  # all servers, 10 s per scenario
+#   DURATION=5 SERVERS="node-server bun-serve" bash bench/run.sh
+#
+# Env:
+#   DURATION   seconds per scenario (default 10)
+#   SERVERS    space-separated server names (default: all, see `SERVERS=list bash bench/run.sh`)
+#   CONNS      wrk connections (default 64)
+#   DEPTH      pipelining depth (default 16)
+#   WARMUP     warm-up seconds before measuring (default 2)
+#   BASE_PORT  first port; server i listens on BASE_PORT+i (default 3900)
+#   SERVER_CPU / CLIENT_CPU   taskset CPU lists (default 1 / 0)
+#
+# Each server is pinned to SERVER_CPU, wrk to CLIENT_CPU. Output: a markdown table on stdout
+# and in bench/.out/latest.md; raw wrk output and server logs land in bench/.out/raw/.
+set -u
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT" || exit 1
+
+DURATION="${DURATION:-10}"
+CONNS="${CONNS:-64}"
+DEPTH="${DEPTH:-16}"
+WARMUP="${WARMUP:-2}"
+BASE_PORT="${BASE_PORT:-3900}"
+SERVER_CPU="${SERVER_CPU:-1}"
+CLIENT_CPU="${CLIENT_CPU:-0}"
+OUT="$ROOT/bench/.out"
+RAW="$OUT/raw"
+S="$ROOT/bench/servers"
+W="$ROOT/bench/wrk"
+
+NODE="$ROOT/node_modules/.bin/node"
+DENO="$ROOT/node_modules/.bin/deno"
+BUN="$ROOT/node_modules/.bin/bun"
+
+# name | runtime | file | label  (the first server of each runtime marked baseline below)
+ALL_SERVERS=(
+  "anyserve-node|node|anyserve.ts|anyserve"
+  "node-server|node|node_server.ts|@hono/node-server"
+  "srvx|node|srvx.ts|srvx"
+  "node-http|node|node_http.ts|bare node:http (no Hono)"
+  "raw-node|node|raw_node.ts|raw node:net (no HTTP)"
+  "anyserve-bun|bun|anyserve.ts|anyserve"
+  "bun-serve|bun|bun_serve.ts|Bun.serve"
+  "raw-bun|bun|raw_bun.ts|raw Bun.listen (no HTTP)"
+  "anyserve-deno|deno|anyserve.ts|anyserve"
+  "deno-serve|deno|deno_serve.ts|Deno.serve"
+  "raw-deno|deno|raw_deno.ts|raw Deno.listen (no HTTP)"
+)
+declare -A BASELINE=([node]=node-server [bun]=bun-serve [deno]=deno-serve)
+declare -A RT_LABEL=([node]="Node" [bun]="Bun" [deno]="Deno")
+
+SCENARIOS=(ka pipe user post)
+declare -A SC_TITLE=(
+  [ka]="GET / keep-alive"
+  [pipe]="GET / pipelined x${DEPTH}"
+  [user]="GET /user/123"
+  [post]="POST /echo 1 KiB"
+)
+
+log() { printf '%s\n' "$*" >&2; }
+
+if [[ "${SERVERS:-}" == "list" ]]; then
+  for e in "${ALL_SERVERS[@]}"; do IFS='|' read -r n rt f l <<<"$e"; printf '%-14s %-5s %s\n' "$n" "$rt" "$l"; done
+  exit 0
+fi
+
+for tool in wrk taskset curl; do
+  command -v "$tool" >/dev/null || { log "error: '$tool' not found (apt-get install -y wrk util-linux curl)"; exit 1; }
+done
+
+ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+
+mkdir -p "$RAW"
+
+SELECTED=()
+if [[ -n "${SERVERS:-}" ]]; then
+  for want in $SERVERS; do
+    found=""
+    for e in "${ALL_SERVERS[@]}"; do [[ "${e%%|*}" == "$want" ]] && found="$e"; done
+    if [[ -z "$found" ]]; then log "warning: unknown server '$want' (SERVERS=list shows the names), skipped"; continue; fi
+    SELECTED+=("$found")
+  done
+else
+  SELECTED=("${ALL_SERVERS[@]}")
+fi
+
+CUR_PID=""
+cleanup() {
+  if [[ -n "$CUR_PID" ]] && kill -0 "$CUR_PID" 2>/dev/null; then
+    kill "$CUR_PID" 2>/dev/null
+    sleep 0.3
+    kill -9 "$CUR_PID" 2>/dev/null
+  fi
+}
+trap cleanup EXIT
+trap 'log "interrupted"; exit 130' INT TERM
+
+stop_server() {
+  local pid=$1 i
+  kill "$pid" 2>/dev/null
+  for i in $(seq 30); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  kill -9 "$pid" 2>/dev/null
+  wait "$pid" 2>/dev/null
+  CUR_PID=""
+}
+
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+# wrk_run <outfile> <wrk args...>: prints req/s (or "fail"); flags errors with a trailing '*'
+wrk_run() {
+  local outf=$1; shift
+  taskset -c "$CLIENT_CPU" wrk "$@" >"$outf" 2>&1
+  local rps
+  rps=$(awk '/^Requests\/sec:/ {print $2}' "$outf")
+  if [[ -z "$rps" ]]; then echo "fail"; return; fi
+  rps=$(printf '%.0f' "$rps")
+  # wrk prints these lines only when there were errors
+  if grep -qE '^ *(Non-2xx or 3xx responses|Socket errors):' "$outf"; then rps="${rps}*"; fi
+  echo "$rps"
+}
+
+RESULTS="$RAW/results.tsv"
+: >"$RESULTS"
+STARTED_AT="$(date -u '+%Y-%m-%d %H:%M UTC')"
+
+idx=0
+for e in "${SELECTED[@]}"; do
+  IFS='|' read -r name rt file label <<<"$e"
+  port=$((BASE_PORT + idx)); idx=$((idx + 1))
+  slog="$RAW/$name.server.log"
+
+  if [[ "$file" == "anyserve.ts" && ! -f "$ROOT/mod.ts" ]]; then
+    log "skip $name: $ROOT/mod.ts does not exist yet"
+    printf '%s\t%s\t%s\tskip\tskip\tskip\tskip\t-\tmod.ts missing\n' "$name" "$rt" "$label" >>"$RESULTS"
+    continue
+  fi
+  case $rt in
+    node) cmd=("$NODE" "$S/$file") ;;
+    bun) cmd=("$BUN" "$S/$file") ;;
+    deno) cmd=("$DENO" run -A "$S/$file") ;;
+  esac
+  if [[ ! -x "${cmd[0]}" ]]; then
+    log "skip $name: runtime ${cmd[0]} not found"
+    printf '%s\t%s\t%s\tskip\tskip\tskip\tskip\t-\truntime missing\n' "$name" "$rt" "$label" >>"$RESULTS"
+    continue
+  fi
+  if port_open "$port"; then
+    log "skip $name: port $port already in use"
+    printf '%s\t%s\t%s\tskip\tskip\tskip\tskip\t-\tport busy\n' "$name" "$rt" "$label" >>"$RESULTS"
+    continue
+  fi
+
+  log "== $name ($label, $rt) on :$port"
+  PORT=$port taskset -c "$SERVER_CPU" "${cmd[@]}" >"$slog" 2>&1 &
+  pid=$!
+  CUR_PID=$pid
+  up=""
+  for _ in $(seq 150); do # up to 15 s (first Deno run may compile/cache)
+    if ! kill -0 "$pid" 2>/dev/null; then break; fi
+    if port_open "$port"; then up=1; break; fi
+    sleep 0.1
+  done
+  if [[ -z "$up" ]]; then
+    why="did not listen on :$port within 15 s"
+    kill -0 "$pid" 2>/dev/null || { wait "$pid" 2>/dev/null; why="exited with status $? before listening"; }
+    log "FAIL $name: $why; server log tail:"
+    tail -n 15 "$slog" | sed 's/^/    /' >&2
+    stop_server "$pid"
+    printf '%s\t%s\t%s\tfail\tfail\tfail\tfail\t-\t%s\n' "$name" "$rt" "$label" "$why" >>"$RESULTS"
+    continue
+  fi
+  if ! body=$(curl -sS --max-time 5 "http://127.0.0.1:$port/" 2>&1) || [[ "$body" != *"Hello, World!"* ]]; then
+    log "FAIL $name: GET / did not answer 'Hello, World!' (got: ${body:0:200})"
+    stop_server "$pid"
+    printf '%s\t%s\t%s\tfail\tfail\tfail\tfail\t-\tbad GET / response\n' "$name" "$rt" "$label" >>"$RESULTS"
+    continue
+  fi
+
+  url="http://127.0.0.1:$port"
+  taskset -c "$CLIENT_CPU" wrk -t1 -c"$CONNS" -d"${WARMUP}s" "$url/" >"$RAW/$name.warmup.txt" 2>&1
+
+  declare -A R=()
+  for sc in "${SCENARIOS[@]}"; do
+    if ! kill -0 "$pid" 2>/dev/null; then R[$sc]="died"; continue; fi
+    case $sc in
+      ka) R[$sc]=$(wrk_run "$RAW/$name.$sc.txt" -t1 -c"$CONNS" -d"${DURATION}s" "$url/") ;;
+      pipe) R[$sc]=$(wrk_run "$RAW/$name.$sc.txt" -t1 -c"$CONNS" -d"${DURATION}s" -s "$W/pipeline.lua" "$url/" -- "$DEPTH" /) ;;
+      user) R[$sc]=$(wrk_run "$RAW/$name.$sc.txt" -t1 -c"$CONNS" -d"${DURATION}s" "$url/user/123") ;;
+      post) R[$sc]=$(wrk_run "$RAW/$name.$sc.txt" -t1 -c"$CONNS" -d"${DURATION}s" -s "$W/post.lua" "$url/echo") ;;
+    esac
+    log "   ${SC_TITLE[$sc]}: ${R[$sc]} req/s"
+  done
+  rss="-"
+  if [[ -r "/proc/$pid/status" ]]; then
+    kb=$(awk '/^VmHWM:/ {print $2}' "/proc/$pid/status")
+    [[ -n "$kb" ]] && rss=$(awk -v k="$kb" 'BEGIN { printf "%.0f", k / 1024 }')
+  fi
+  note=""
+  kill -0 "$pid" 2>/dev/null || note="server died during run"
+  log "   peak RSS: ${rss} MiB ${note}"
+  stop_server "$pid"
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$rt" "$label" "${R[ka]}" "${R[pipe]}" "${R[user]}" "${R[post]}" "$rss" "$note" >>"$RESULTS"
+  unset R
+  sleep 0.5
+done
+
+# ---- table ----
+{
+  echo "<!-- bench/run.sh, $STARTED_AT -->"
+  echo "DURATION=${DURATION}s per scenario, wrk -t1 -c${CONNS} on CPU ${CLIENT_CPU}, server on CPU ${SERVER_CPU}, warm-up ${WARMUP}s, pipelining depth ${DEPTH}."
+  echo "Runtimes: Node $("$NODE" -v 2>/dev/null), Bun $("$BUN" -v 2>/dev/null), $("$DENO" -v 2>/dev/null | head -1)."
+  echo "Ratio (x) = req/s / req/s of the runtime's baseline (Node: @hono/node-server, Bun: Bun.serve, Deno: Deno.serve)."
+  echo
+  hdr="| Server | Runtime"
+  sep="|---|---"
+  for sc in "${SCENARIOS[@]}"; do hdr+=" | ${SC_TITLE[$sc]} | x"; sep+="|---:|---:"; done
+  echo "$hdr | Peak RSS (MiB) |"
+  echo "$sep|---:|"
+  awk -F'\t' -v bn="${BASELINE[node]}" -v bb="${BASELINE[bun]}" -v bd="${BASELINE[deno]}" '
+    function num(v) { gsub(/\*/, "", v); return v }
+    function isnum(v) { return num(v) ~ /^[0-9]+$/ }
+    function fmt(v,   n, s, star) {
+      if (!isnum(v)) return v
+      star = (v ~ /\*/) ? "*" : ""; n = num(v); s = ""
+      while (length(n) > 3) { s = "," substr(n, length(n) - 2) s; n = substr(n, 1, length(n) - 3) }
+      return n s star
+    }
+    { rows[NR] = $0; name[NR] = $1; for (i = 4; i <= 7; i++) val[$1, i] = $i }
+    END {
+      base["node"] = bn; base["bun"] = bb; base["deno"] = bd
+      rl["node"] = "Node"; rl["bun"] = "Bun"; rl["deno"] = "Deno"
+      for (r = 1; r <= NR; r++) {
+        split(rows[r], f, "\t")
+        b = base[f[2]]
+        line = "| " f[3] (f[1] == b ? " (baseline)" : "") (f[9] != "" ? " — " f[9] : "") " | " rl[f[2]]
+        for (i = 4; i <= 7; i++) {
+          bv = val[b, i]
+          ratio = (isnum(f[i]) && isnum(bv) && num(bv) > 0) ? sprintf("%.2f", num(f[i]) / num(bv)) : "—"
+          line = line " | " fmt(f[i]) " | " ratio
+        }
+        print line " | " f[8] " |"
+      }
+    }' "$RESULTS"
+  echo
+  echo "\`*\` = wrk reported socket errors or non-2xx responses (see bench/.out/raw/<server>.<scenario>.txt)."
+} >"$OUT/latest.md"
+
+cat "$OUT/latest.md"
