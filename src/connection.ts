@@ -1,0 +1,874 @@
+/**
+ * One client connection: reads bytes, parses pipelined requests, calls the
+ * handler, and writes responses strictly in request order, batching those
+ * that are ready together into one socket write.
+ *
+ * States (see {@linkcode ConnectionState}): `idle` between requests,
+ * `reading` while a head or body is arriving, `processing` while handlers
+ * run, `writing` while the peer is not draining, `closing` once no further
+ * request will be read.
+ *
+ * @module
+ */
+
+import type { Socket, SocketEvents } from "./socket.ts";
+import type { ExecutionContext, ResolvedOptions } from "./options.ts";
+import { BodySource, type BodyOwner } from "./fetch/body.ts";
+import { IncomingRequest } from "./fetch/request.ts";
+import { type ConnInfo, connInfo } from "./fetch/conn_info.ts";
+import {
+  findHeadEnd,
+  HEAD_ERROR,
+  HEAD_INCOMPLETE,
+  type HeadScan,
+  parseHead,
+  RequestHead,
+  resetScan,
+} from "./http/parser.ts";
+import { ChunkedDecoder } from "./http/chunked.ts";
+import { type ErrorResponse, errorResponse, ParseError } from "./http/errors.ts";
+import { chunkHeader, OutBuffer, scratch, statusLine } from "./http/writer.ts";
+import { dateLine } from "./http/date.ts";
+import { CR, LF } from "./http/chars.ts";
+
+/** Where a connection is in its life; see the module doc. */
+export type ConnectionState = "idle" | "reading" | "processing" | "writing" | "closing";
+
+/** What a connection needs from its server. */
+export interface ConnectionHost {
+  readonly options: ResolvedOptions;
+  readonly runtime: string;
+  readonly ctx: ExecutionContext;
+  /** True once graceful shutdown began. */
+  readonly closing: boolean;
+  /** A request was parsed and is about to reach the handler. */
+  requestStarted(): void;
+  /** A response was fully written (or abandoned). */
+  requestFinished(status: number): void;
+  /** The handler threw; returns the response to send. */
+  handlerFailed(error: unknown): Response | Promise<Response>;
+  /** The socket is gone. */
+  connectionClosed(conn: Connection): void;
+}
+
+// Exchange states.
+const PENDING = 0; // handler or response body still running
+const READY = 1; // whole response known: head + body bytes
+const STREAM = 2; // head known, body is a stream still producing
+const STREAMING = 3; // head written, body being pumped
+const DONE = 4;
+
+// Body framing of the request being received.
+const BODY_NONE = 0;
+const BODY_LENGTH = 1;
+const BODY_CHUNKED = 2;
+
+/**
+ * A response body that has not finished within this many microtask hops is
+ * streamed (chunked) rather than buffered. Bodies made from a string, bytes
+ * or a Blob finish in two or three hops on every runtime; a producer that
+ * waits on I/O does not, and gets its head flushed without waiting.
+ */
+const SETTLE_HOPS = 12;
+/** Largest response body gathered before it is sent with Content-Length. */
+const MAX_BUFFERED_BODY = 64 * 1024;
+/** At most this many bytes of an unread request body are drained to keep the connection. */
+const MAX_DRAIN_BYTES = 256 * 1024;
+
+const CRLF = new Uint8Array([CR, LF]);
+const LAST_CHUNK = new Uint8Array([0x30, CR, LF, CR, LF]);
+const CONTINUE = new TextEncoder().encode("HTTP/1.1 100 Continue\r\n\r\n");
+const NOT_YET = Symbol("not yet");
+
+let hop: Promise<typeof NOT_YET> | null = null;
+/**
+ * A promise that resolves after {@linkcode SETTLE_HOPS} microtask hops,
+ * shared by every response settling in the same round so it costs one chain
+ * per round, not one per response.
+ */
+function settleBarrier(): Promise<typeof NOT_YET> {
+  if (hop === null) {
+    let p: Promise<unknown> = Promise.resolve();
+    for (let i = 0; i < SETTLE_HOPS; i++) p = p.then();
+    hop = p.then(() => {
+      hop = null;
+      return NOT_YET;
+    });
+  }
+  return hop;
+}
+
+/** One request and the response to it. */
+class Exchange {
+  state = PENDING;
+  head: RequestHead;
+  request: IncomingRequest | null = null;
+  body: BodySource | null;
+  response: Response | null = null;
+  status = 0;
+  /** Buffered response body (READY) or its first chunks (STREAM). */
+  chunks: Uint8Array[] | null = null;
+  chunkBytes = 0;
+  reader: ReadableStreamDefaultReader<Uint8Array> | null = null;
+  /** A read started while settling, to be continued by the pump. */
+  nextRead: Promise<ReadableStreamReadResult<Uint8Array>> | null = null;
+  /** A prebuilt error answer instead of the handler's. */
+  error: ErrorResponse | null = null;
+  /** Close the connection after this response. */
+  close: boolean;
+  /** Send `100 Continue` once this exchange reaches the front. */
+  continuePending = false;
+  /** The request body is still arriving. */
+  receiving = false;
+  /** Raw length framing asked by the handler for a streamed body. */
+  fixedLength = -1;
+
+  constructor(head: RequestHead, body: BodySource | null) {
+    this.head = head;
+    this.body = body;
+    this.close = !head.keepAlive;
+  }
+}
+
+/** One accepted socket, from its first byte to its close. */
+export class Connection implements SocketEvents, BodyOwner {
+  readonly socket: Socket;
+  #host: ConnectionHost;
+  #options: ResolvedOptions;
+  #info: ConnInfo | null = null;
+  /** Unparsed bytes (a partial head, or requests beyond the pipelining limit). */
+  #pending: Uint8Array | null = null;
+  #scan: HeadScan = { pos: 0, lineStart: 0, pastRequestLine: false, error: 0 };
+  #bodyMode = BODY_NONE;
+  #bodyRemaining = 0;
+  #bodyExchange: Exchange | null = null;
+  #chunked: ChunkedDecoder | null = null;
+  #queue: Exchange[] = [];
+  /** Reasons reading is paused; the socket reads only when none holds. */
+  #pausedForBody = false;
+  #pausedForPipeline = false;
+  #pausedForWrite = false;
+  #socketPaused = false;
+  /** No further request will be parsed. */
+  #ending = false;
+  #peerEnded = false;
+  #closed = false;
+  #writeBlocked = false;
+  #drainWaiters: (() => void)[] = [];
+  #flushScheduled = false;
+  /** When the connection last made progress (ms). */
+  lastActive: number;
+  /** When the current, incomplete head started arriving (ms), or 0. */
+  #headStarted = 0;
+  /** Requests answered on this connection. */
+  requestCount = 0;
+
+  constructor(socket: Socket, host: ConnectionHost) {
+    this.socket = socket;
+    this.#host = host;
+    this.#options = host.options;
+    this.lastActive = Date.now();
+  }
+
+  /** The state, for statistics and tests. */
+  get state(): ConnectionState {
+    if (this.#closed || (this.#ending && this.#queue.length === 0)) return "closing";
+    if (this.#writeBlocked) return "writing";
+    if (this.#queue.length > 0) return "processing";
+    if (this.#pending !== null || this.#bodyMode !== BODY_NONE) return "reading";
+    return "idle";
+  }
+
+  // ---- socket events ---------------------------------------------------
+
+  data(chunk: Uint8Array): void {
+    if (this.#closed) return;
+    this.lastActive = Date.now();
+    if (this.#ending && this.#bodyMode === BODY_NONE) return; // nothing more will be read
+    let buf = chunk;
+    const pending = this.#pending;
+    if (pending !== null) {
+      buf = new Uint8Array(pending.length + chunk.length);
+      buf.set(pending, 0);
+      buf.set(chunk, pending.length);
+      this.#pending = null;
+    }
+    this.#process(buf, 0);
+  }
+
+  drain(): void {
+    this.#writeBlocked = false;
+    const waiters = this.#drainWaiters;
+    if (waiters.length > 0) {
+      this.#drainWaiters = [];
+      for (const w of waiters) w();
+    }
+    if (this.#pausedForWrite) {
+      this.#pausedForWrite = false;
+      this.#updateReading();
+    }
+    this.#flush();
+  }
+
+  end(): void {
+    this.#peerEnded = true;
+    if (this.#bodyExchange !== null) this.#bodyExchange.body?.fail(new Error("Client closed before the request body was complete"));
+    this.#ending = true;
+    if (this.#queue.length === 0) this.socket.end();
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#ending = true;
+    const gone = new Error("The client closed the connection");
+    for (const ex of this.#queue) {
+      ex.request?.abort();
+      if (ex.body !== null && !ex.body.complete) ex.body.fail(gone);
+      if (ex.reader !== null) ex.reader.cancel(gone).catch(() => {});
+      else if (ex.response?.body && !ex.response.bodyUsed) ex.response.body.cancel(gone).catch(() => {});
+      if (ex.state !== DONE) this.#host.requestFinished(0);
+      ex.state = DONE;
+    }
+    this.#queue.length = 0;
+    for (const w of this.#drainWaiters) w();
+    this.#drainWaiters = [];
+    this.#host.connectionClosed(this);
+  }
+
+  // ---- body owner ------------------------------------------------------
+
+  bodyWanted(): void {
+    const ex = this.#bodyExchange;
+    if (ex !== null && ex.head.expectContinue && !ex.continuePending) {
+      ex.continuePending = true;
+      if (this.#queue[0] === ex) this.#sendContinue(ex);
+    }
+  }
+
+  bodyDrained(): void {
+    const ex = this.#bodyExchange;
+    if (this.#pausedForBody && (ex === null || ex.body === null || ex.body.collecting || ex.body.queuedBytes <= this.#options.highWaterMarkBytes)) {
+      this.#pausedForBody = false;
+      this.#updateReading();
+    }
+  }
+
+  // ---- reading and parsing ---------------------------------------------
+
+  #updateReading(): void {
+    const paused = this.#pausedForBody || this.#pausedForPipeline || this.#pausedForWrite;
+    if (paused !== this.#socketPaused && !this.#closed) {
+      this.#socketPaused = paused;
+      if (paused) this.socket.pause();
+      else this.socket.resume();
+    }
+  }
+
+  #process(buf: Uint8Array, i: number): void {
+    const end = buf.length;
+    const options = this.#options;
+    while (i < end) {
+      if (this.#bodyMode !== BODY_NONE) {
+        i = this.#consumeBody(buf, i, end);
+        if (i < 0) return;
+        continue;
+      }
+      if (this.#ending) return;
+      if (this.#queue.length >= options.maxPipelinedRequests) {
+        // Enough work queued: keep the rest unparsed and stop reading until
+        // responses go out.
+        this.#pending = buf.subarray(i);
+        this.#pausedForPipeline = true;
+        this.#updateReading();
+        return;
+      }
+      const scan = this.#scan;
+      if (this.#headStarted === 0) {
+        // RFC 9112 §2.2: ignore empty lines before a request line.
+        while (i + 1 < end && buf[i] === CR && buf[i + 1] === LF) i += 2;
+        if (i >= end) break;
+        resetScan(scan, i);
+        this.#headStarted = this.lastActive;
+      }
+      const headEnd = findHeadEnd(buf, i, end, scan, options);
+      if (headEnd === HEAD_INCOMPLETE) {
+        // Keep the partial head; rebase the scan onto the kept bytes.
+        scan.pos -= i;
+        scan.lineStart -= i;
+        this.#pending = buf.subarray(i);
+        return;
+      }
+      if (headEnd === HEAD_ERROR) {
+        this.#reject(scan.error);
+        return;
+      }
+      this.#headStarted = 0;
+      const head = new RequestHead();
+      const code = parseHead(buf, i, headEnd, head, options);
+      if (code !== ParseError.NONE) {
+        this.#reject(code);
+        return;
+      }
+      i = headEnd;
+      let body: BodySource | null = null;
+      let receiving = false;
+      if (head.chunked) {
+        body = new BodySource(this);
+        this.#chunked ??= new ChunkedDecoder(options.maxBodyBytes, options.maxHeaderBytes);
+        this.#chunked.reset(options.maxBodyBytes);
+        this.#bodyMode = BODY_CHUNKED;
+        receiving = true;
+      } else if (head.contentLength > 0) {
+        const length = head.contentLength;
+        if (length > options.maxBodyBytes) {
+          this.#reject(ParseError.BODY_TOO_LARGE);
+          return;
+        }
+        if (end - i >= length) {
+          // The whole body came with the head: the common case for small POSTs.
+          body = BodySource.of(buf.subarray(i, i + length));
+          i += length;
+        } else {
+          body = new BodySource(this);
+          this.#bodyMode = BODY_LENGTH;
+          this.#bodyRemaining = length;
+          receiving = true;
+        }
+      }
+      const ex = new Exchange(head, body);
+      ex.receiving = receiving;
+      if (receiving) this.#bodyExchange = ex;
+      if (ex.close || this.#host.closing) {
+        ex.close = true;
+        this.#ending = true;
+      }
+      this.#queue.push(ex);
+      this.#dispatch(ex);
+    }
+    this.#pending = null;
+  }
+
+  /** Feeds request-body bytes; returns where it stopped, or -1 after a rejection. */
+  #consumeBody(buf: Uint8Array, i: number, end: number): number {
+    const ex = this.#bodyExchange!;
+    const body = ex.body!;
+    if (this.#bodyMode === BODY_LENGTH) {
+      const n = Math.min(this.#bodyRemaining, end - i);
+      body.push(buf.subarray(i, i + n));
+      i += n;
+      this.#bodyRemaining -= n;
+      if (this.#bodyRemaining === 0) this.#bodyComplete(ex);
+    } else {
+      const decoder = this.#chunked!;
+      i = decoder.decode(buf, i, end, (b, s, e) => body.push(b.subarray(s, e)));
+      if (i < 0) {
+        this.#rejectBody(ex, decoder.error);
+        return -1;
+      }
+      if (decoder.done) this.#bodyComplete(ex);
+    }
+    if (!body.discarding && !body.collecting && body.queuedBytes > this.#options.highWaterMarkBytes) {
+      this.#pausedForBody = true;
+      this.#updateReading();
+    }
+    return i;
+  }
+
+  #bodyComplete(ex: Exchange): void {
+    this.#bodyMode = BODY_NONE;
+    this.#bodyExchange = null;
+    ex.receiving = false;
+    ex.body!.end();
+    if (this.#pausedForBody) {
+      this.#pausedForBody = false;
+      this.#updateReading();
+    }
+    // The response may already be out, waiting for the body to drain.
+    if (ex.state === DONE) this.#afterExchange();
+  }
+
+  /** The head (or framing) is bad: answer after what is already queued, then close. */
+  #reject(code: number): void {
+    this.#ending = true;
+    this.#pending = null;
+    this.#headStarted = 0;
+    const ex = new Exchange(new RequestHead(), null);
+    ex.error = errorResponse(code);
+    ex.status = ex.error.status;
+    ex.close = true;
+    ex.state = READY;
+    this.#queue.push(ex);
+    this.#host.requestStarted();
+    this.#flush();
+  }
+
+  /** A body in progress turned out malformed or too large. */
+  #rejectBody(ex: Exchange, code: number): void {
+    this.#ending = true;
+    this.#bodyMode = BODY_NONE;
+    this.#bodyExchange = null;
+    ex.body?.fail(new Error("Malformed request body"));
+    if (ex.state === STREAMING || ex.state === DONE) {
+      // Part of a response is on the wire already: all we can do is cut.
+      this.socket.destroy();
+      return;
+    }
+    ex.response?.body?.cancel().catch(() => {});
+    ex.reader?.cancel().catch(() => {});
+    ex.reader = null;
+    ex.error = errorResponse(code);
+    ex.status = ex.error.status;
+    ex.close = true;
+    ex.state = READY;
+    this.#flush();
+  }
+
+  /** Called by the server's sweep about once a second. */
+  sweep(now: number): "timeout" | "idle" | null {
+    if (this.#closed) return null;
+    if (this.#headStarted !== 0 && this.#queue.length === 0 && now - this.#headStarted > this.#options.headersTimeoutMs) {
+      this.#reject(ParseError.REQUEST_TIMEOUT);
+      return "timeout";
+    }
+    if (this.state === "idle" && now - this.lastActive > this.#options.keepAliveTimeoutMs) {
+      this.#ending = true;
+      this.socket.end();
+      return "idle";
+    }
+    return null;
+  }
+
+  /** Graceful shutdown: finish what was received, then close. */
+  shutdown(): void {
+    if (this.#closed) return;
+    this.#ending = true;
+    for (const ex of this.#queue) ex.close = true;
+    if (this.#queue.length === 0) this.socket.end();
+  }
+
+  /** Forced close at the shutdown deadline. */
+  destroy(): void {
+    if (!this.#closed) this.socket.destroy();
+  }
+
+  /** Requests received but not yet answered. */
+  get inFlight(): number {
+    return this.#queue.length;
+  }
+
+  // ---- handler ---------------------------------------------------------
+
+  #dispatch(ex: Exchange): void {
+    const host = this.#host;
+    host.requestStarted();
+    const origin = this.#origin();
+    const request = new IncomingRequest(ex.head, ex.body, origin);
+    ex.request = request;
+    ex.close ||= host.closing;
+    let result: Response | Promise<Response>;
+    try {
+      result = host.options.fetch(request as unknown as Request, this.#env(), host.ctx);
+    } catch (e) {
+      result = host.handlerFailed(e);
+    }
+    if (result instanceof Response) this.#respond(ex, result);
+    else if (result !== null && typeof (result as Promise<Response>)?.then === "function") {
+      (result as Promise<Response>).then(
+        (r) => this.#respond(ex, r),
+        (e) => this.#failed(ex, e),
+      );
+    } else this.#failed(ex, new TypeError(`Handler returned "${String(result)}": expected a Response`));
+  }
+
+  #failed(ex: Exchange, error: unknown): void {
+    let r: Response | Promise<Response>;
+    try {
+      r = this.#host.handlerFailed(error);
+    } catch (e) {
+      r = new Response("Internal Server Error", { status: 500 });
+    }
+    Promise.resolve(r).then(
+      (res) => this.#respond(ex, res),
+      () => this.#respond(ex, new Response("Internal Server Error", { status: 500 })),
+    );
+  }
+
+  #origin(): string {
+    const s = this.socket;
+    const a = s.localAddress;
+    return "http://" + (a.includes(":") ? `[${a}]` : a) + ":" + s.localPort;
+  }
+
+  #env(): ConnInfo {
+    const s = this.socket;
+    return (this.#info ??= connInfo(s.remoteAddress, s.remotePort, s.localAddress, s.localPort, this.#host.runtime));
+  }
+
+  #respond(ex: Exchange, res: Response): void {
+    if (ex.state !== PENDING) {
+      // Already answered (a rejected body): drop the handler's response.
+      res?.body?.cancel().catch(() => {});
+      return;
+    }
+    if (this.#closed) {
+      res?.body?.cancel().catch(() => {});
+      return;
+    }
+    if (!(res instanceof Response)) {
+      this.#failed(ex, new TypeError(`Handler returned "${String(res)}": expected a Response`));
+      return;
+    }
+    ex.response = res;
+    const status = res.status;
+    ex.status = status;
+    const body = res.body;
+    // RFC 9110 §6.4.1: 1xx, 204 and 304 responses have no content.
+    if (body === null || status === 204 || status === 304 || status < 200) {
+      if (body !== null) body.cancel().catch(() => {});
+      ex.state = READY;
+      this.#scheduleFlush();
+      return;
+    }
+    this.#settle(ex, body);
+  }
+
+  /** Reads what the body yields at once; buffers it whole if it ends soon, else streams. */
+  async #settle(ex: Exchange, body: ReadableStream<Uint8Array>): Promise<void> {
+    let reader: ReadableStreamDefaultReader<Uint8Array>;
+    try {
+      reader = body.getReader();
+    } catch (e) {
+      this.#failed(ex, e);
+      return;
+    }
+    ex.reader = reader;
+    const chunks: Uint8Array[] = [];
+    let bytes = 0;
+    try {
+      let read = reader.read();
+      let r = await read;
+      while (true) {
+        if (ex.state !== PENDING || this.#closed) return;
+        if (r.done) {
+          ex.reader = null;
+          ex.chunks = chunks;
+          ex.chunkBytes = bytes;
+          ex.state = READY;
+          break;
+        }
+        const v = toBytes(r.value);
+        if (v.length > 0) {
+          chunks.push(v);
+          bytes += v.length;
+        }
+        read = reader.read();
+        if (bytes > MAX_BUFFERED_BODY) {
+          this.#streamFrom(ex, chunks, bytes, read);
+          break;
+        }
+        const next = await Promise.race([read, settleBarrier()]);
+        if (next === NOT_YET) {
+          this.#streamFrom(ex, chunks, bytes, read);
+          break;
+        }
+        r = next;
+      }
+    } catch (e) {
+      if (ex.state === PENDING && !this.#closed) {
+        ex.reader = null;
+        this.#failed(ex, e);
+      }
+      return;
+    }
+    this.#scheduleFlush();
+  }
+
+  #streamFrom(ex: Exchange, chunks: Uint8Array[], bytes: number, next: Promise<ReadableStreamReadResult<Uint8Array>>): void {
+    ex.chunks = chunks;
+    ex.chunkBytes = bytes;
+    ex.nextRead = next;
+    ex.state = STREAM;
+    const cl = ex.response!.headers.get("content-length");
+    if (cl !== null && /^\d{1,15}$/.test(cl)) ex.fixedLength = Number(cl);
+  }
+
+  // ---- writing ---------------------------------------------------------
+
+  #scheduleFlush(): void {
+    if (this.#flushScheduled) return;
+    this.#flushScheduled = true;
+    queueMicrotask(() => {
+      this.#flushScheduled = false;
+      this.#flush();
+    });
+  }
+
+  #sendContinue(ex: Exchange): void {
+    if (ex.state === PENDING && ex.continuePending && !this.#closed) {
+      ex.continuePending = false;
+      ex.head.expectContinue = false;
+      this.#write(CONTINUE.slice());
+    }
+  }
+
+  /** Writes every response at the front of the queue that is ready, in one write. */
+  #flush(): void {
+    if (this.#closed || this.#writeBlocked) return;
+    const queue = this.#queue;
+    const out = scratch;
+    let closeAfter = false;
+    let streamEx: Exchange | null = null;
+    let finished = 0;
+    while (finished < queue.length) {
+      const ex = queue[finished];
+      if (ex.state === READY) {
+        this.#serialize(out, ex);
+        finished++;
+        if (ex.close) {
+          closeAfter = true;
+          break;
+        }
+        continue;
+      }
+      if (ex.state === STREAM) {
+        this.#serializeStreamStart(out, ex);
+        ex.state = STREAMING;
+        streamEx = ex;
+        break;
+      }
+      if (ex.state === PENDING && ex.continuePending) this.#sendContinueInto(out, ex);
+      break;
+    }
+    for (let k = 0; k < finished; k++) {
+      const ex = queue[k];
+      ex.state = DONE;
+      this.#host.requestFinished(ex.status);
+      this.requestCount++;
+    }
+    if (finished > 0) queue.splice(0, finished);
+    if (out.length > 0) this.#write(out.take());
+    if (closeAfter) {
+      this.#closeAfterWrite();
+      return;
+    }
+    if (finished > 0) this.#afterExchange();
+    if (streamEx !== null) this.#pump(streamEx);
+  }
+
+  #sendContinueInto(out: OutBuffer, ex: Exchange): void {
+    ex.continuePending = false;
+    ex.head.expectContinue = false;
+    out.bytes(CONTINUE);
+  }
+
+  /** After a response went out: drain the leftover body, and read again. */
+  #afterExchange(): void {
+    const bex = this.#bodyExchange;
+    if (bex !== null && bex.state === DONE) {
+      // Its response is out but the body is still coming: throw it away,
+      // unless there is too much of it to be worth reading.
+      const body = bex.body!;
+      if (!body.discarding) {
+        body.discard();
+        if (this.#bodyMode === BODY_CHUNKED || this.#bodyRemaining > MAX_DRAIN_BYTES) {
+          this.#ending = true;
+          this.socket.end();
+          return;
+        }
+      }
+      if (this.#pausedForBody) {
+        this.#pausedForBody = false;
+        this.#updateReading();
+      }
+      return;
+    }
+    if (this.#queue.length === 0 && (this.#peerEnded || (this.#ending && this.#bodyMode === BODY_NONE))) {
+      this.socket.end();
+      return;
+    }
+    if (this.#pausedForPipeline && this.#queue.length < this.#options.maxPipelinedRequests) {
+      this.#pausedForPipeline = false;
+      const pending = this.#pending;
+      this.#pending = null;
+      this.#updateReading();
+      if (pending !== null) this.#process(pending, 0);
+    }
+    const front = this.#queue[0];
+    if (front !== undefined && front.continuePending) this.#sendContinue(front);
+  }
+
+  #closeAfterWrite(): void {
+    for (const ex of this.#queue) {
+      ex.reader?.cancel().catch(() => {});
+      ex.request?.abort();
+    }
+    this.#queue.length = 0;
+    this.#ending = true;
+    this.socket.end();
+  }
+
+  #write(bytes: Uint8Array): void {
+    if (this.#closed) return;
+    if (!this.socket.write(bytes)) {
+      this.#writeBlocked = true;
+      // Write-side backpressure: stop reading requests we could not answer.
+      this.#pausedForWrite = true;
+      this.#updateReading();
+    }
+  }
+
+  #waitDrain(): Promise<void> {
+    return new Promise((resolve) => this.#drainWaiters.push(resolve));
+  }
+
+  /** Status line and fields; `length` is the body length, or -1 for chunked. */
+  #serializeHead(out: OutBuffer, ex: Exchange, length: number): void {
+    const res = ex.response!;
+    out.latin1(statusLine(ex.status, res.statusText));
+    let hasDate = false;
+    res.headers.forEach((value, name) => {
+      switch (name) {
+        case "content-length":
+        case "transfer-encoding":
+        case "connection":
+        case "keep-alive":
+          return;
+        case "date":
+          hasDate = true;
+      }
+      out.latin1(name);
+      out.latin1(": ");
+      out.latin1(value);
+      out.crlf();
+    });
+    if (!hasDate) out.bytes(dateLine());
+    const status = ex.status;
+    if (status !== 204 && status !== 304 && status >= 200) {
+      if (length >= 0) {
+        out.latin1("Content-Length: ");
+        out.latin1(String(length));
+        out.crlf();
+      } else if (ex.head.method !== "HEAD") {
+        out.latin1("Transfer-Encoding: chunked\r\n");
+      }
+    }
+    this.#connectionField(out, ex);
+    out.crlf();
+  }
+
+  #connectionField(out: OutBuffer, ex: Exchange): void {
+    if (this.#host.closing) ex.close = true;
+    // A request body we will not finish reading means we cannot read the next request.
+    if (ex.receiving && (this.#bodyMode === BODY_CHUNKED || this.#bodyRemaining > MAX_DRAIN_BYTES)) ex.close = true;
+    if (ex.close) out.latin1("Connection: close\r\n");
+    else if (ex.head.minor === 0) out.latin1("Connection: keep-alive\r\n");
+  }
+
+  #serialize(out: OutBuffer, ex: Exchange): void {
+    const err = ex.error;
+    if (err !== null) {
+      out.bytes(err.head);
+      out.bytes(dateLine());
+      out.bytes(err.tail);
+      return;
+    }
+    const isHead = ex.head.method === "HEAD";
+    const chunks = ex.chunks;
+    this.#serializeHead(out, ex, chunks === null ? (isHead ? -1 : 0) : ex.chunkBytes);
+    if (chunks !== null && !isHead) for (const c of chunks) out.bytes(c);
+    ex.chunks = null;
+  }
+
+  #serializeStreamStart(out: OutBuffer, ex: Exchange): void {
+    const isHead = ex.head.method === "HEAD";
+    this.#serializeHead(out, ex, ex.fixedLength);
+    if (isHead) return;
+    for (const c of ex.chunks!) this.#appendChunk(out, ex, c);
+    ex.chunks = null;
+  }
+
+  #appendChunk(out: OutBuffer, ex: Exchange, c: Uint8Array): void {
+    if (ex.fixedLength >= 0) {
+      out.bytes(c);
+      return;
+    }
+    out.latin1(chunkHeader(c.length));
+    out.bytes(c);
+    out.crlf();
+  }
+
+  /** Streams the rest of a body, one chunk at a time, honouring backpressure. */
+  async #pump(ex: Exchange): Promise<void> {
+    const reader = ex.reader!;
+    const isHead = ex.head.method === "HEAD";
+    const chunked = ex.fixedLength < 0 && !isHead;
+    let sent = 0;
+    let ok = true;
+    try {
+      if (isHead) {
+        await reader.cancel();
+      } else {
+        let read = ex.nextRead!;
+        ex.nextRead = null;
+        while (true) {
+          const r = await read;
+          if (this.#closed) return;
+          if (r.done) break;
+          const c = toBytes(r.value);
+          if (c.length > 0) {
+            sent += c.length;
+            if (chunked) {
+              const out = scratch;
+              out.latin1(chunkHeader(c.length));
+              if (c.length <= 16 * 1024) {
+                out.bytes(c);
+                out.crlf();
+                this.#write(out.take());
+              } else {
+                // Large chunks go out as they are, without a copy.
+                this.#write(out.take());
+                this.#write(c);
+                this.#write(CRLF);
+              }
+            } else this.#write(c);
+          }
+          if (this.#writeBlocked) await this.#waitDrain();
+          if (this.#closed) {
+            reader.cancel().catch(() => {});
+            return;
+          }
+          read = reader.read();
+        }
+        if (chunked) this.#write(LAST_CHUNK);
+      }
+    } catch {
+      ok = false;
+    }
+    if (this.#closed) return;
+    ex.reader = null;
+    if (!ok || (ex.fixedLength >= 0 && !isHead && ex.chunkBytes + sent !== ex.fixedLength)) {
+      // The stream failed mid-body: the framing cannot be completed.
+      this.socket.destroy();
+      return;
+    }
+    ex.state = DONE;
+    this.#host.requestFinished(ex.status);
+    this.requestCount++;
+    this.#queue.shift();
+    if (ex.close) {
+      this.#closeAfterWrite();
+      return;
+    }
+    this.#afterExchange();
+    this.#flush();
+  }
+}
+
+function toBytes(v: unknown): Uint8Array {
+  if (v instanceof Uint8Array) return v;
+  if (typeof v === "string") return new TextEncoder().encode(v);
+  if (ArrayBuffer.isView(v)) return new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
+  if (v instanceof ArrayBuffer) return new Uint8Array(v);
+  throw new TypeError(`Response body chunk "${String(v)}" is not bytes`);
+}

@@ -1,0 +1,120 @@
+/**
+ * Byte constants and 256-entry lookup tables for the HTTP/1.1 grammar,
+ * built once at module load from the sets the RFCs name. The parser's hot
+ * loops read `TOKEN[b] === 0` instead of chains of comparisons.
+ *
+ * @module
+ */
+
+export const HTAB = 0x09;
+export const LF = 0x0a;
+export const CR = 0x0d;
+export const SP = 0x20;
+export const COLON = 0x3a;
+export const SEMICOLON = 0x3b;
+export const COMMA = 0x2c;
+export const EQUALS = 0x3d;
+export const DQUOTE = 0x22;
+export const BACKSLASH = 0x5c;
+export const SLASH = 0x2f;
+export const ASTERISK = 0x2a;
+export const DEL = 0x7f;
+
+function table(accept: (b: number) => boolean): Uint8Array {
+  const t = new Uint8Array(256);
+  for (let b = 0; b < 256; b++) t[b] = accept(b) ? 1 : 0;
+  return t;
+}
+
+const isDigit = (b: number) => b >= 0x30 && b <= 0x39;
+const isAlpha = (b: number) => (b >= 0x41 && b <= 0x5a) || (b >= 0x61 && b <= 0x7a);
+/** RFC 5234 B.1: VCHAR = %x21-7E */
+const isVchar = (b: number) => b >= 0x21 && b <= 0x7e;
+/** RFC 9110 §5.5: obs-text = %x80-FF */
+const isObsText = (b: number) => b >= 0x80;
+
+/**
+ * RFC 9110 §5.6.2: tchar = "!" / "#" / "$" / "%" / "&" / "'" / "*" / "+" /
+ * "-" / "." / "^" / "_" / "`" / "|" / "~" / DIGIT / ALPHA
+ */
+export const TOKEN: Uint8Array = table((b) =>
+  isDigit(b) || isAlpha(b) || "!#$%&'*+-.^_`|~".includes(String.fromCharCode(b))
+);
+
+/**
+ * RFC 9110 §5.5: field-value = *field-content, field-vchar = VCHAR / obs-text,
+ * with SP and HTAB allowed between them. CR, LF, NUL and other controls are
+ * never part of a value.
+ */
+export const FIELD_VALUE: Uint8Array = table((b) =>
+  isVchar(b) || isObsText(b) || b === SP || b === HTAB
+);
+
+/**
+ * Bytes allowed in a request-target (RFC 9112 §3.2, RFC 3986 §2): visible
+ * US-ASCII only. Controls, SP, DEL and non-ASCII bytes end or break the
+ * request line and are rejected. `#` is not part of any request-target form
+ * (a fragment is never sent), so it is rejected too.
+ */
+export const TARGET: Uint8Array = table((b) => isVchar(b) && b !== 0x23 /* # */);
+
+/**
+ * Bytes allowed in a Host field value (RFC 9110 §7.2, RFC 3986 §3.2.2):
+ * reg-name (unreserved, pct-encoded, sub-delims), IP-literal brackets and
+ * the ":" before a port.
+ */
+export const HOST: Uint8Array = table((b) =>
+  isDigit(b) || isAlpha(b) || "-._~%!$&'()*+,;=:[]".includes(String.fromCharCode(b))
+);
+
+/** Hexadecimal digit values, -1 for any other byte (chunk-size, RFC 9112 §7.1). */
+export const HEX: Int8Array = (() => {
+  const t = new Int8Array(256).fill(-1);
+  for (let i = 0; i < 10; i++) t[0x30 + i] = i;
+  for (let i = 0; i < 6; i++) {
+    t[0x41 + i] = 10 + i;
+    t[0x61 + i] = 10 + i;
+  }
+  return t;
+})();
+
+/** ASCII lower-casing map: `LOWER[b]` is `b` with A-Z folded to a-z. */
+export const LOWER: Uint8Array = (() => {
+  const t = new Uint8Array(256);
+  for (let b = 0; b < 256; b++) t[b] = b >= 0x41 && b <= 0x5a ? b + 0x20 : b;
+  return t;
+})();
+
+/**
+ * Decodes bytes as ISO-8859-1 (each byte one UTF-16 code unit), which is how
+ * the Fetch standard turns header bytes into a ByteString.
+ */
+export function latin1(buf: Uint8Array, start: number, end: number): string {
+  const n = end - start;
+  if (n <= 0) return "";
+  // Short slices are the common case (methods, hosts, small targets); one
+  // native call over a view beats a TextDecoder round trip for them.
+  if (n < 2048) {
+    return String.fromCharCode.apply(null, buf.subarray(start, end) as unknown as number[]);
+  }
+  let s = "";
+  for (let i = start; i < end; i += 2048) {
+    s += String.fromCharCode.apply(
+      null,
+      buf.subarray(i, Math.min(end, i + 2048)) as unknown as number[],
+    );
+  }
+  return s;
+}
+
+/**
+ * True when `buf[start..end)` equals the lower-case ASCII `lower`, ignoring
+ * ASCII case in `buf`.
+ */
+export function equalsLower(buf: Uint8Array, start: number, end: number, lower: string): boolean {
+  if (end - start !== lower.length) return false;
+  for (let i = 0; i < lower.length; i++) {
+    if (LOWER[buf[start + i]] !== lower.charCodeAt(i)) return false;
+  }
+  return true;
+}

@@ -1,0 +1,195 @@
+/**
+ * Parse error codes and the responses they map to. The parser never throws
+ * on network input: it returns one of these codes, and the connection
+ * answers with the matching response (built once, here) and closes.
+ *
+ * @module
+ */
+
+/** Why a request was refused. Numeric so the parser can return it cheaply. */
+export const ParseError = {
+  NONE: 0,
+  /** Request line is not `method SP request-target SP HTTP-version`. */
+  INVALID_REQUEST_LINE: 1,
+  INVALID_METHOD: 2,
+  INVALID_TARGET: 3,
+  /** Request-target longer than `maxRequestTargetBytes`. */
+  TARGET_TOO_LONG: 4,
+  INVALID_VERSION: 5,
+  /** A well-formed version other than HTTP/1.x. */
+  UNSUPPORTED_VERSION: 6,
+  /** A CR not followed by LF, or a LF not preceded by CR. */
+  INVALID_LINE_ENDING: 7,
+  INVALID_FIELD_NAME: 8,
+  INVALID_FIELD_VALUE: 9,
+  /** Whitespace between a field name and the colon (RFC 9112 §5.1). */
+  WHITESPACE_BEFORE_COLON: 10,
+  /** A line folded onto the previous field (obs-fold, RFC 9112 §5.2). */
+  OBSOLETE_LINE_FOLDING: 11,
+  /** Header section larger than `maxHeaderBytes`. */
+  HEADERS_TOO_LARGE: 12,
+  /** More fields than `maxHeaderCount`. */
+  TOO_MANY_HEADERS: 13,
+  MISSING_HOST: 14,
+  DUPLICATE_HOST: 15,
+  INVALID_HOST: 16,
+  INVALID_CONTENT_LENGTH: 17,
+  DUPLICATE_CONTENT_LENGTH: 18,
+  /** Both Transfer-Encoding and Content-Length (RFC 9112 §6.1). */
+  TRANSFER_ENCODING_WITH_CONTENT_LENGTH: 19,
+  /** Transfer-Encoding whose final coding is not chunked. */
+  TRANSFER_ENCODING_NOT_CHUNKED: 20,
+  /** A transfer coding other than chunked (gzip, ...): not implemented. */
+  UNSUPPORTED_TRANSFER_CODING: 21,
+  /** Transfer-Encoding in an HTTP/1.0 request (RFC 9112 §6.1). */
+  TRANSFER_ENCODING_IN_HTTP10: 22,
+  /** Body larger than `maxBodyBytes`. */
+  BODY_TOO_LARGE: 23,
+  INVALID_CHUNK_SIZE: 24,
+  INVALID_CHUNK_EXTENSION: 25,
+  /** Chunk data not followed by CRLF. */
+  INVALID_CHUNK_DATA: 26,
+  INVALID_TRAILER: 27,
+  /** CONNECT: this server does not tunnel. */
+  METHOD_NOT_IMPLEMENTED: 28,
+  /** An Expect other than 100-continue (RFC 9110 §10.1.1). */
+  EXPECTATION_FAILED: 29,
+  /** The header section did not arrive within `headersTimeoutMs`. */
+  REQUEST_TIMEOUT: 30,
+  /** Too many requests queued on the connection. */
+  SERVICE_UNAVAILABLE: 31,
+} as const;
+
+/** One of the {@linkcode ParseError} codes. */
+export type ParseErrorCode = typeof ParseError[keyof typeof ParseError];
+
+const STATUS: Record<number, number> = {
+  [ParseError.TARGET_TOO_LONG]: 414,
+  [ParseError.UNSUPPORTED_VERSION]: 505,
+  [ParseError.HEADERS_TOO_LARGE]: 431,
+  [ParseError.TOO_MANY_HEADERS]: 431,
+  [ParseError.UNSUPPORTED_TRANSFER_CODING]: 501,
+  [ParseError.BODY_TOO_LARGE]: 413,
+  [ParseError.METHOD_NOT_IMPLEMENTED]: 501,
+  [ParseError.EXPECTATION_FAILED]: 417,
+  [ParseError.REQUEST_TIMEOUT]: 408,
+  [ParseError.SERVICE_UNAVAILABLE]: 503,
+};
+
+const MESSAGE: Record<number, string> = {
+  [ParseError.INVALID_REQUEST_LINE]: "malformed request line",
+  [ParseError.INVALID_METHOD]: "invalid method",
+  [ParseError.INVALID_TARGET]: "invalid request-target",
+  [ParseError.TARGET_TOO_LONG]: "request-target too long",
+  [ParseError.INVALID_VERSION]: "malformed HTTP version",
+  [ParseError.UNSUPPORTED_VERSION]: "only HTTP/1.0 and HTTP/1.1 are supported",
+  [ParseError.INVALID_LINE_ENDING]: "lines must end with CRLF",
+  [ParseError.INVALID_FIELD_NAME]: "invalid header field name",
+  [ParseError.INVALID_FIELD_VALUE]: "invalid header field value",
+  [ParseError.WHITESPACE_BEFORE_COLON]: "whitespace between header field name and colon",
+  [ParseError.OBSOLETE_LINE_FOLDING]: "obsolete line folding is not accepted",
+  [ParseError.HEADERS_TOO_LARGE]: "header section too large",
+  [ParseError.TOO_MANY_HEADERS]: "too many header fields",
+  [ParseError.MISSING_HOST]: "missing Host header",
+  [ParseError.DUPLICATE_HOST]: "more than one Host header",
+  [ParseError.INVALID_HOST]: "invalid Host header",
+  [ParseError.INVALID_CONTENT_LENGTH]: "invalid Content-Length",
+  [ParseError.DUPLICATE_CONTENT_LENGTH]: "more than one Content-Length",
+  [ParseError.TRANSFER_ENCODING_WITH_CONTENT_LENGTH]:
+    "Transfer-Encoding and Content-Length together",
+  [ParseError.TRANSFER_ENCODING_NOT_CHUNKED]: "final transfer coding must be chunked",
+  [ParseError.UNSUPPORTED_TRANSFER_CODING]: "unsupported transfer coding",
+  [ParseError.TRANSFER_ENCODING_IN_HTTP10]: "Transfer-Encoding in an HTTP/1.0 request",
+  [ParseError.BODY_TOO_LARGE]: "request body too large",
+  [ParseError.INVALID_CHUNK_SIZE]: "invalid chunk size",
+  [ParseError.INVALID_CHUNK_EXTENSION]: "invalid chunk extension",
+  [ParseError.INVALID_CHUNK_DATA]: "chunk data must end with CRLF",
+  [ParseError.INVALID_TRAILER]: "invalid trailer field",
+  [ParseError.METHOD_NOT_IMPLEMENTED]: "method not implemented",
+  [ParseError.EXPECTATION_FAILED]: "only 100-continue is supported in Expect",
+  [ParseError.REQUEST_TIMEOUT]: "request not received in time",
+  [ParseError.SERVICE_UNAVAILABLE]: "server busy",
+};
+
+/** Reason phrases for the status codes the server itself produces. */
+export const REASON: Record<number, string> = {
+  100: "Continue",
+  101: "Switching Protocols",
+  200: "OK",
+  201: "Created",
+  202: "Accepted",
+  204: "No Content",
+  206: "Partial Content",
+  301: "Moved Permanently",
+  302: "Found",
+  303: "See Other",
+  304: "Not Modified",
+  307: "Temporary Redirect",
+  308: "Permanent Redirect",
+  400: "Bad Request",
+  401: "Unauthorized",
+  403: "Forbidden",
+  404: "Not Found",
+  405: "Method Not Allowed",
+  408: "Request Timeout",
+  409: "Conflict",
+  410: "Gone",
+  411: "Length Required",
+  412: "Precondition Failed",
+  413: "Content Too Large",
+  414: "URI Too Long",
+  415: "Unsupported Media Type",
+  417: "Expectation Failed",
+  422: "Unprocessable Content",
+  429: "Too Many Requests",
+  431: "Request Header Fields Too Large",
+  500: "Internal Server Error",
+  501: "Not Implemented",
+  502: "Bad Gateway",
+  503: "Service Unavailable",
+  504: "Gateway Timeout",
+  505: "HTTP Version Not Supported",
+};
+
+/** The status code a parse error is answered with. */
+export function statusOf(code: number): number {
+  return STATUS[code] ?? 400;
+}
+
+/** The plain-text explanation sent in the body of an error response. */
+export function messageOf(code: number): string {
+  return MESSAGE[code] ?? "bad request";
+}
+
+/**
+ * An error response in two parts, so the current `Date` line can go between
+ * them: `head` is the status line, `tail` the remaining fields, the blank line
+ * and the body. Every one closes the connection.
+ */
+export interface ErrorResponse {
+  readonly status: number;
+  readonly head: Uint8Array;
+  readonly tail: Uint8Array;
+}
+
+const encoder = new TextEncoder();
+const BUILT: ErrorResponse[] = [];
+
+/** The response bytes for a parse error, built once per code. */
+export function errorResponse(code: number): ErrorResponse {
+  let r = BUILT[code];
+  if (r === undefined) {
+    const status = statusOf(code);
+    const body = `${REASON[status] ?? "Error"}: ${messageOf(code)}\n`;
+    r = {
+      status,
+      head: encoder.encode(`HTTP/1.1 ${status} ${REASON[status] ?? "Error"}\r\n`),
+      tail: encoder.encode(
+        "Content-Type: text/plain; charset=utf-8\r\n" +
+          `Content-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`,
+      ),
+    };
+    BUILT[code] = r;
+  }
+  return r;
+}

@@ -1,0 +1,415 @@
+/**
+ * The HTTP/1.1 request-head parser: byte-level, strict RFC 9112 framing.
+ *
+ * Parsing a head is two steps. {@linkcode findHeadEnd} runs on every read and
+ * looks only for line ends, resuming where it stopped, so a head that trickles
+ * in byte by byte costs linear time (slowloris cannot make us rescan). It
+ * rejects a bare LF and enforces the size limits as soon as they are crossed.
+ * Once the blank line is there, {@linkcode parseHead} validates the complete
+ * head in one pass and records what framing needs (Content-Length,
+ * Transfer-Encoding, Connection, Host, Expect) as offsets and numbers. Field
+ * strings are decoded only when a handler asks for them.
+ *
+ * Neither function throws on network input: both return a
+ * {@linkcode ParseError} code.
+ *
+ * @module
+ */
+
+import {
+  COLON,
+  COMMA,
+  CR,
+  equalsLower,
+  FIELD_VALUE,
+  HOST,
+  HTAB,
+  latin1,
+  LF,
+  LOWER,
+  SP,
+  TARGET,
+  TOKEN,
+} from "./chars.ts";
+import { ParseError } from "./errors.ts";
+
+/** The limits that bound what a request head may be. */
+export interface HeadLimits {
+  /** Request line plus header section, in bytes (431 above it). */
+  maxHeaderBytes: number;
+  /** Number of header fields (431 above it). */
+  maxHeaderCount: number;
+  /** Request-target length in bytes (414 above it). */
+  maxRequestTargetBytes: number;
+}
+
+/** Where {@linkcode findHeadEnd} stopped; reset with {@linkcode resetScan} per head. */
+export interface HeadScan {
+  /** Next byte to look at. */
+  pos: number;
+  /** Start of the line being scanned. */
+  lineStart: number;
+  /** True once the request line's LF has been seen. */
+  pastRequestLine: boolean;
+  /** Error code when findHeadEnd returned {@linkcode HEAD_ERROR}. */
+  error: number;
+}
+
+/** findHeadEnd: more bytes are needed. */
+export const HEAD_INCOMPLETE = -1;
+/** findHeadEnd: the head is invalid; the code is in `scan.error`. */
+export const HEAD_ERROR = -2;
+
+/** Prepares `scan` for a head that starts at `start`. */
+export function resetScan(scan: HeadScan, start: number): void {
+  scan.pos = start;
+  scan.lineStart = start;
+  scan.pastRequestLine = false;
+  scan.error = 0;
+}
+
+/**
+ * Looks for the blank line that ends a head starting at `start`. Returns the
+ * index just past it, {@linkcode HEAD_INCOMPLETE}, or {@linkcode HEAD_ERROR}.
+ */
+export function findHeadEnd(
+  buf: Uint8Array,
+  start: number,
+  end: number,
+  scan: HeadScan,
+  limits: HeadLimits,
+): number {
+  let i = scan.pos;
+  while (i < end) {
+    // indexOf is the runtime's memchr: it beats a JS loop on anything longer
+    // than a few bytes.
+    let lf = buf.indexOf(LF, i);
+    if (lf >= end) lf = -1;
+    if (lf === -1) {
+      scan.pos = end;
+      break;
+    }
+    // RFC 9112 §2.2 lets a recipient accept a bare LF; we do not, since
+    // disagreeing about line ends is a request-smuggling vector.
+    if (lf === start || buf[lf - 1] !== CR) {
+      scan.error = ParseError.INVALID_LINE_ENDING;
+      return HEAD_ERROR;
+    }
+    if (lf - 1 === scan.lineStart) {
+      if (lf + 1 - start > limits.maxHeaderBytes) {
+        scan.error = ParseError.HEADERS_TOO_LARGE;
+        return HEAD_ERROR;
+      }
+      return lf + 1;
+    }
+    scan.pastRequestLine = true;
+    scan.lineStart = lf + 1;
+    i = lf + 1;
+    scan.pos = i;
+  }
+  if (!scan.pastRequestLine) {
+    // Method, two spaces and "HTTP/1.1\r" fit easily in 32 bytes more.
+    if (end - start > limits.maxRequestTargetBytes + 32) {
+      scan.error = ParseError.TARGET_TOO_LONG;
+      return HEAD_ERROR;
+    }
+  } else if (end - start > limits.maxHeaderBytes) {
+    scan.error = ParseError.HEADERS_TOO_LARGE;
+    return HEAD_ERROR;
+  }
+  return HEAD_INCOMPLETE;
+}
+
+/** What the parser learned from one request head. Offsets index `buf`. */
+export class RequestHead {
+  /** The bytes holding the head; kept so fields decode lazily. */
+  buf: Uint8Array = EMPTY;
+  method = "GET";
+  targetStart = 0;
+  targetEnd = 0;
+  /** HTTP minor version: 0 or 1 (1.2+ is treated as 1.1, RFC 9110 §6.2). */
+  minor = 1;
+  /** First byte of the first field line. */
+  fieldsStart = 0;
+  /** Index of the blank line's CR (the end of the last field line). */
+  fieldsEnd = 0;
+  hostStart = -1;
+  hostEnd = -1;
+  /** Content-Length, or -1 when absent. */
+  contentLength = -1;
+  chunked = false;
+  keepAlive = true;
+  expectContinue = false;
+  fieldCount = 0;
+}
+
+const EMPTY = new Uint8Array(0);
+
+/**
+ * Validates the complete head `buf[start..end)` (`end` just past its blank
+ * line) and fills `head`. Returns {@linkcode ParseError.NONE} or an error code.
+ */
+export function parseHead(
+  buf: Uint8Array,
+  start: number,
+  end: number,
+  head: RequestHead,
+  limits: HeadLimits,
+): number {
+  head.buf = buf;
+  // Request line: method SP request-target SP HTTP-version CRLF (RFC 9112 §3).
+  let i = start;
+  while (TOKEN[buf[i]] === 1) i++;
+  if (i === start) return buf[i] === SP ? ParseError.INVALID_REQUEST_LINE : ParseError.INVALID_METHOD;
+  if (buf[i] !== SP) return buf[i] === CR ? ParseError.INVALID_REQUEST_LINE : ParseError.INVALID_METHOD;
+  const method = methodName(buf, start, i);
+  head.method = method;
+  const targetStart = ++i;
+  while (TARGET[buf[i]] === 1) i++;
+  if (buf[i] !== SP) {
+    return buf[i] === CR || i === targetStart
+      ? ParseError.INVALID_REQUEST_LINE
+      : ParseError.INVALID_TARGET;
+  }
+  if (i === targetStart) return ParseError.INVALID_REQUEST_LINE;
+  if (i - targetStart > limits.maxRequestTargetBytes) return ParseError.TARGET_TOO_LONG;
+  head.targetStart = targetStart;
+  head.targetEnd = i;
+  i++;
+  // HTTP-version = "HTTP" "/" DIGIT "." DIGIT, case-sensitive (RFC 9112 §2.3).
+  if (
+    buf[i] !== 0x48 /* H */ || buf[i + 1] !== 0x54 /* T */ || buf[i + 2] !== 0x54 /* T */ ||
+    buf[i + 3] !== 0x50 /* P */ || buf[i + 4] !== SLASH_ || buf[i + 6] !== 0x2e /* . */ ||
+    buf[i + 8] !== CR || buf[i + 9] !== LF
+  ) {
+    return ParseError.INVALID_VERSION;
+  }
+  const major = buf[i + 5] - 0x30;
+  const minor = buf[i + 7] - 0x30;
+  if (major < 0 || major > 9 || minor < 0 || minor > 9) return ParseError.INVALID_VERSION;
+  if (major !== 1) return ParseError.UNSUPPORTED_VERSION;
+  head.minor = minor === 0 ? 0 : 1;
+  i += 10; // past CRLF (findHeadEnd guaranteed the LF)
+
+  const c0 = buf[targetStart];
+  if (c0 === 0x2f /* / */) {
+    // origin-form: the common case
+  } else if (c0 === 0x2a /* * */) {
+    // asterisk-form only for OPTIONS (RFC 9112 §3.2.4)
+    if (head.targetEnd - targetStart !== 1 || method !== "OPTIONS") return ParseError.INVALID_TARGET;
+  } else if (method === "CONNECT") {
+    return ParseError.METHOD_NOT_IMPLEMENTED;
+  } else if (!isAbsoluteForm(buf, targetStart, head.targetEnd)) {
+    return ParseError.INVALID_TARGET;
+  }
+  if (method === "CONNECT") return ParseError.METHOD_NOT_IMPLEMENTED;
+
+  // Header fields: field-name ":" OWS field-value OWS CRLF (RFC 9112 §5).
+  const fieldsEnd = end - 2;
+  head.fieldsStart = i;
+  head.fieldsEnd = fieldsEnd;
+  head.hostStart = -1;
+  head.hostEnd = -1;
+  head.contentLength = -1;
+  head.chunked = false;
+  head.expectContinue = false;
+  let hosts = 0;
+  let count = 0;
+  let connClose = false;
+  let connKeepAlive = false;
+  let teSeen = false;
+  let teChunkedLast = false;
+  let teChunkedCount = 0;
+  let teOther = false;
+  const maxCount = limits.maxHeaderCount;
+  while (i < fieldsEnd) {
+    const nameStart = i;
+    const b = buf[i];
+    if (b === SP || b === HTAB) return ParseError.OBSOLETE_LINE_FOLDING;
+    while (TOKEN[buf[i]] === 1) i++;
+    const nameEnd = i;
+    if (buf[i] !== COLON) {
+      if (nameEnd !== nameStart && (buf[i] === SP || buf[i] === HTAB)) {
+        return ParseError.WHITESPACE_BEFORE_COLON;
+      }
+      return ParseError.INVALID_FIELD_NAME;
+    }
+    if (nameEnd === nameStart) return ParseError.INVALID_FIELD_NAME;
+    i++;
+    while (buf[i] === SP || buf[i] === HTAB) i++;
+    const valueStart = i;
+    while (FIELD_VALUE[buf[i]] === 1) i++;
+    if (buf[i] !== CR || buf[i + 1] !== LF) return ParseError.INVALID_FIELD_VALUE;
+    let valueEnd = i;
+    while (valueEnd > valueStart && (buf[valueEnd - 1] === SP || buf[valueEnd - 1] === HTAB)) {
+      valueEnd--;
+    }
+    i += 2;
+    if (++count > maxCount) return ParseError.TOO_MANY_HEADERS;
+
+    // Only a handful of fields matter for framing; pick them by length and
+    // first letter before comparing whole names.
+    const len = nameEnd - nameStart;
+    const first = LOWER[buf[nameStart]];
+    if (len === 4 && first === 0x68 /* h */ && equalsLower(buf, nameStart, nameEnd, "host")) {
+      hosts++;
+      if (valueStart === valueEnd) return ParseError.INVALID_HOST;
+      for (let j = valueStart; j < valueEnd; j++) {
+        if (HOST[buf[j]] === 0) return ParseError.INVALID_HOST;
+      }
+      head.hostStart = valueStart;
+      head.hostEnd = valueEnd;
+    } else if (len === 14 && first === 0x63 /* c */ && equalsLower(buf, nameStart, nameEnd, "content-length")) {
+      if (head.contentLength !== -1) return ParseError.DUPLICATE_CONTENT_LENGTH;
+      // RFC 9110 §8.6: Content-Length = 1*DIGIT. No sign, no list, no spaces.
+      if (valueStart === valueEnd) return ParseError.INVALID_CONTENT_LENGTH;
+      let n = 0;
+      for (let j = valueStart; j < valueEnd; j++) {
+        const d = buf[j] - 0x30;
+        if (d < 0 || d > 9) return ParseError.INVALID_CONTENT_LENGTH;
+        n = n * 10 + d;
+      }
+      // Past 2^53 the number is no longer exact; no body is that large.
+      if (valueEnd - valueStart > 15) return ParseError.BODY_TOO_LARGE;
+      head.contentLength = n;
+    } else if (len === 17 && first === 0x74 /* t */ && equalsLower(buf, nameStart, nameEnd, "transfer-encoding")) {
+      teSeen = true;
+      // transfer-coding list (RFC 9112 §6.1); elements may carry parameters.
+      let j = valueStart;
+      while (j < valueEnd) {
+        while (j < valueEnd && (buf[j] === SP || buf[j] === HTAB || buf[j] === COMMA)) j++;
+        if (j >= valueEnd) break;
+        const s = j;
+        while (j < valueEnd && TOKEN[buf[j]] === 1) j++;
+        if (j === s) return ParseError.TRANSFER_ENCODING_NOT_CHUNKED;
+        const isChunked = equalsLower(buf, s, j, "chunked");
+        // Skip parameters up to the next comma.
+        let params = false;
+        while (j < valueEnd && buf[j] !== COMMA) {
+          if (buf[j] !== SP && buf[j] !== HTAB) params = true;
+          j++;
+        }
+        if (isChunked) {
+          if (params) return ParseError.TRANSFER_ENCODING_NOT_CHUNKED;
+          teChunkedCount++;
+          teChunkedLast = true;
+        } else {
+          teOther = true;
+          teChunkedLast = false;
+        }
+      }
+      if (!teChunkedLast && !teOther) return ParseError.TRANSFER_ENCODING_NOT_CHUNKED;
+    } else if (len === 10 && first === 0x63 /* c */ && equalsLower(buf, nameStart, nameEnd, "connection")) {
+      let j = valueStart;
+      while (j < valueEnd) {
+        while (j < valueEnd && (buf[j] === SP || buf[j] === HTAB || buf[j] === COMMA)) j++;
+        const s = j;
+        while (j < valueEnd && buf[j] !== COMMA && buf[j] !== SP && buf[j] !== HTAB) j++;
+        if (equalsLower(buf, s, j, "close")) connClose = true;
+        else if (equalsLower(buf, s, j, "keep-alive")) connKeepAlive = true;
+      }
+    } else if (len === 6 && first === 0x65 /* e */ && equalsLower(buf, nameStart, nameEnd, "expect")) {
+      if (equalsLower(buf, valueStart, valueEnd, "100-continue")) head.expectContinue = true;
+      else return ParseError.EXPECTATION_FAILED;
+    }
+  }
+  head.fieldCount = count;
+
+  if (head.minor === 1) {
+    if (hosts === 0) return ParseError.MISSING_HOST;
+  } else {
+    // RFC 9110 §10.1.1: ignore 100-continue from an HTTP/1.0 client.
+    head.expectContinue = false;
+  }
+  if (hosts > 1) return ParseError.DUPLICATE_HOST;
+
+  if (teSeen) {
+    // RFC 9112 §6.1: an HTTP/1.0 message with Transfer-Encoding has faulty
+    // framing; TE with Content-Length "ought to be handled as an error".
+    if (head.minor === 0) return ParseError.TRANSFER_ENCODING_IN_HTTP10;
+    if (head.contentLength !== -1) return ParseError.TRANSFER_ENCODING_WITH_CONTENT_LENGTH;
+    // chunked must be last, and applied once (RFC 9112 §7).
+    if (!teChunkedLast || teChunkedCount > 1) return ParseError.TRANSFER_ENCODING_NOT_CHUNKED;
+    if (teOther) return ParseError.UNSUPPORTED_TRANSFER_CODING;
+    head.chunked = true;
+  }
+  head.keepAlive = head.minor === 1 ? !connClose : connKeepAlive && !connClose;
+  return ParseError.NONE;
+}
+
+const SLASH_ = 0x2f;
+
+/** absolute-form: scheme "://" ... (RFC 9112 §3.2.2); scheme = ALPHA *(ALPHA / DIGIT / "+" / "-" / ".") */
+function isAbsoluteForm(buf: Uint8Array, start: number, end: number): boolean {
+  let i = start;
+  const a = LOWER[buf[i]];
+  if (a < 0x61 || a > 0x7a) return false;
+  i++;
+  while (i < end) {
+    const b = LOWER[buf[i]];
+    if ((b >= 0x61 && b <= 0x7a) || (b >= 0x30 && b <= 0x39) || b === 0x2b || b === 0x2d || b === 0x2e) {
+      i++;
+      continue;
+    }
+    break;
+  }
+  return buf[i] === COLON && buf[i + 1] === SLASH_ && buf[i + 2] === SLASH_ && i + 3 < end;
+}
+
+/** Returns an interned string for common methods, so each request does not allocate one. */
+function methodName(buf: Uint8Array, start: number, end: number): string {
+  const c = buf[start];
+  switch (end - start) {
+    case 3:
+      if (c === 0x47 && buf[start + 1] === 0x45 && buf[start + 2] === 0x54) return "GET";
+      if (c === 0x50 && buf[start + 1] === 0x55 && buf[start + 2] === 0x54) return "PUT";
+      break;
+    case 4:
+      if (c === 0x50 && buf[start + 1] === 0x4f && buf[start + 2] === 0x53 && buf[start + 3] === 0x54) return "POST";
+      if (c === 0x48 && buf[start + 1] === 0x45 && buf[start + 2] === 0x41 && buf[start + 3] === 0x44) return "HEAD";
+      break;
+    case 5:
+      if (equalsExact(buf, start, "PATCH")) return "PATCH";
+      if (equalsExact(buf, start, "TRACE")) return "TRACE";
+      break;
+    case 6:
+      if (equalsExact(buf, start, "DELETE")) return "DELETE";
+      break;
+    case 7:
+      if (equalsExact(buf, start, "OPTIONS")) return "OPTIONS";
+      if (equalsExact(buf, start, "CONNECT")) return "CONNECT";
+      break;
+  }
+  // Methods are case-sensitive (RFC 9110 §9.1): "get" is not GET.
+  return latin1(buf, start, end);
+}
+
+function equalsExact(buf: Uint8Array, start: number, s: string): boolean {
+  for (let i = 0; i < s.length; i++) if (buf[start + i] !== s.charCodeAt(i)) return false;
+  return true;
+}
+
+/**
+ * Calls `fn(name, value)` for each header field of a parsed head, in order.
+ * Names keep their case; values are trimmed of surrounding whitespace.
+ */
+export function forEachField(
+  head: RequestHead,
+  fn: (name: string, value: string) => void,
+): void {
+  const buf = head.buf;
+  let i = head.fieldsStart;
+  const end = head.fieldsEnd;
+  while (i < end) {
+    const nameStart = i;
+    while (buf[i] !== COLON) i++;
+    const nameEnd = i++;
+    while (buf[i] === SP || buf[i] === HTAB) i++;
+    const valueStart = i;
+    while (buf[i] !== CR) i++;
+    let valueEnd = i;
+    while (valueEnd > valueStart && (buf[valueEnd - 1] === SP || buf[valueEnd - 1] === HTAB)) valueEnd--;
+    fn(latin1(buf, nameStart, nameEnd), latin1(buf, valueStart, valueEnd));
+    i += 2;
+  }
+}
