@@ -65,6 +65,10 @@ class Collector<T> implements MatchVisitor<Entry<T>[]> {
     const orders = this.orders;
     for (let e = 0; e < store.length; e++) {
       const entry = store[e]!;
+      const order = entry.order;
+      // A route matches at most once, even when a pattern parameter could
+      // split the path in several ways (the first split, shortest first, wins).
+      if (orders.includes(order)) continue;
       const names = entry.names;
       let params = EMPTY;
       if (names.length !== 0) {
@@ -74,7 +78,6 @@ class Collector<T> implements MatchVisitor<Entry<T>[]> {
           if (name !== "") params[name] = path.slice(captures[2 * i]!, captures[2 * i + 1]);
         }
       }
-      const order = entry.order;
       const item: [T, HonoParams] = [entry.handler, params];
       let i = results.length;
       results.push(item);

@@ -222,7 +222,33 @@ export function isStatic(tokens: Token[]): boolean {
 interface PatternEdge<S> {
   source: string;
   regexp: RegExp;
+  /** Whether the expression may match `/` (then the value may span segments). */
+  spans: boolean;
   node: RadixNode<S>;
+}
+
+/**
+ * Conservatively decides whether a regular expression source can match a `/`
+ * (answering `true` when unsure), so that patterns which cannot are tested
+ * against a single segment only.
+ *
+ * @example
+ * ```ts
+ * canMatchSlash("[a-z]+\\.png"); // false
+ * canMatchSlash(".+"); // true
+ * ```
+ */
+export function canMatchSlash(source: string): boolean {
+  // Escapes that cannot match "/" become a plain letter; \D, \S, \W and any
+  // other escape (\x2f, \/, \p{...}) become "/".
+  const s = source.replace(/\\(.)/g, (_, c: string) => ("dwsbB.-+*?()[]{}|^$".includes(c) ? "a" : "/"));
+  if (s.includes("/") || s.includes(".") || s.includes("[^")) return true;
+  for (const [, body] of s.matchAll(/\[([^\]]*)\]/g)) {
+    for (let i = 1; i + 1 < body!.length; i++) {
+      if (body![i] === "-" && body!.charCodeAt(i - 1) <= SLASH && body!.charCodeAt(i + 1) >= SLASH) return true;
+    }
+  }
+  return false;
 }
 
 /** One node: a static prefix followed by static, parameter and wildcard edges. */
@@ -326,18 +352,20 @@ function findFirst<S>(
     if (patterns !== null) {
       for (let i = 0; i < patterns.length; i++) {
         const edge = patterns[i]!;
-        let from = pos;
-        for (;;) {
-          let end = path.indexOf("/", from);
-          if (end === -1) end = len;
+        // Longest candidate first (like a greedy regular expression); only
+        // the current segment when the expression cannot match "/".
+        let end = edge.spans ? len : path.indexOf("/", pos);
+        if (end === -1) end = len;
+        while (end >= pos) {
           if (edge.regexp.test(path.slice(pos, end))) {
             captures[count] = pos;
             captures[count + 1] = end;
             const found = findFirst(edge.node, path, end, captures, count + 2);
             if (found !== null) return found;
           }
-          if (end === len) break;
-          from = end + 1;
+          if (!edge.spans || end === pos) break;
+          end = path.lastIndexOf("/", end - 1);
+          if (end < pos) break;
         }
       }
     }
@@ -396,17 +424,17 @@ function findEvery<S>(
     if (patterns !== null) {
       for (let i = 0; i < patterns.length; i++) {
         const edge = patterns[i]!;
-        let from = pos;
-        for (;;) {
-          let end = path.indexOf("/", from);
-          if (end === -1) end = len;
+        let end = edge.spans ? len : path.indexOf("/", pos);
+        if (end === -1) end = len;
+        while (end >= pos) {
           if (edge.regexp.test(path.slice(pos, end))) {
             captures[count] = pos;
             captures[count + 1] = end;
             findEvery(edge.node, path, end, captures, count + 2, visitor);
           }
-          if (end === len) break;
-          from = end + 1;
+          if (!edge.spans || end === pos) break;
+          end = path.lastIndexOf("/", end - 1);
+          if (end < pos) break;
         }
       }
     }
@@ -475,6 +503,7 @@ export class RadixTree<S> {
             edge = {
               source: token.source,
               regexp: new RegExp(`^(?:${token.source})$`),
+              spans: canMatchSlash(token.source),
               node: new RadixNode<S>(""),
             };
             patterns.push(edge);

@@ -210,7 +210,7 @@ describe("RadixTree.findAll", () => {
     assert.deepEqual(every(tree, "/a"), ["/a/*", "*"]);
   });
 
-  it("visits every way a pattern param can split the path", () => {
+  it("visits every way a pattern param can split the path, longest first", () => {
     const tree = treeOf("/d/:p{.+}/:q{.+}");
     const captures: string[] = [];
     tree.findAll("/d/1/2/3", {
@@ -218,6 +218,6 @@ describe("RadixTree.findAll", () => {
         captures.push(`${path.slice(caps[0], caps[1])}|${path.slice(caps[2], caps[3])}`);
       },
     });
-    assert.deepEqual(captures, ["1|2/3", "1/2|3"]);
+    assert.deepEqual(captures, ["1/2|3", "1|2/3"]);
   });
 });
