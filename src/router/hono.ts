@@ -52,7 +52,8 @@ interface Entry<T> {
 interface Table<T> {
   tree: RadixTree<Entry<T>[]>;
   statics: Set<string>;
-  cache: Map<string, HonoMatchResult<T>> | null;
+  /** Results for the static paths (null-prototype object), built on first match. */
+  cache: Record<string, HonoMatchResult<T> | undefined> | null;
 }
 
 /** Collects matches in registration order while the tree is walked. */
@@ -171,9 +172,9 @@ export class AnyRouter<T> {
     const table = this.#tables.get(method) ?? this.#tables.get(METHOD_NAME_ALL)!;
     let cache = table.cache;
     if (cache === null) {
-      cache = table.cache = new Map();
-      for (const staticPath of table.statics) cache.set(staticPath, this.#collect(table, staticPath));
+      cache = table.cache = Object.create(null) as Record<string, HonoMatchResult<T> | undefined>;
+      for (const staticPath of table.statics) cache[staticPath] = this.#collect(table, staticPath);
     }
-    return cache.get(path) ?? this.#collect(table, path);
+    return cache[path] ?? this.#collect(table, path);
   }
 }

@@ -61,7 +61,8 @@ interface Route<H> {
 
 /** Routes of one method: a map for static paths, a radix tree for the rest. */
 interface MethodTable<H> {
-  statics: Map<string, Route<H>>;
+  /** Null-prototype object: a little faster than a Map for string keys. */
+  statics: Record<string, Route<H> | undefined>;
   tree: RadixTree<Route<H>>;
 }
 
@@ -121,7 +122,7 @@ export class Router<H extends RouteHandler = RouteHandler> {
   #table(method: string): MethodTable<H> {
     let table = this.#tables.get(method);
     if (table === undefined) {
-      table = { statics: new Map(), tree: new RadixTree<Route<H>>() };
+      table = { statics: Object.create(null) as Record<string, Route<H> | undefined>, tree: new RadixTree<Route<H>>() };
       this.#tables.set(method, table);
       if (method !== METHOD_ALL) {
         for (const [path, handler] of this.#allRoutes) this.#insert(table, path, handler, true);
@@ -148,7 +149,7 @@ export class Router<H extends RouteHandler = RouteHandler> {
       };
       if (isStatic(tokens)) {
         const path = tokens.length === 0 ? "" : tokens[0]!.text;
-        table.statics.set(path, update(table.statics.get(path) ?? null));
+        table.statics[path] = update(table.statics[path] ?? null);
       } else {
         table.tree.insert(tokens, update);
       }
@@ -212,7 +213,7 @@ export class Router<H extends RouteHandler = RouteHandler> {
   }
 
   #lookup(table: MethodTable<H>, path: string): RouteMatch<H> | null {
-    const route = table.statics.get(path);
+    const route = table.statics[path];
     if (route !== undefined) return route.match;
     const tree = table.tree;
     const found = tree.find(path);
