@@ -211,9 +211,14 @@ export class Connection implements SocketEvents, BodyOwner {
   }
 
   end(): void {
+    // The peer sent FIN. Like node:http, treat it as the client going away:
+    // in-flight requests see their signal abort. Responses that still get
+    // produced are written before we close, for clients that half-close
+    // after sending (printf | nc).
     this.#peerEnded = true;
-    if (this.#bodyExchange !== null) this.#bodyExchange.body?.fail(new Error("Client closed before the request body was complete"));
     this.#ending = true;
+    if (this.#bodyExchange !== null) this.#bodyExchange.body?.fail(new Error("Client closed before the request body was complete"));
+    for (const ex of this.#queue) ex.request?.abort();
     if (this.#queue.length === 0) this.socket.end();
   }
 

@@ -1,0 +1,27 @@
+/**
+ * anyserve on Node (24 and later): the core bound to `node:net`.
+ *
+ * @example
+ * ```ts
+ * import { serve } from "anyserve/node";
+ * serve({ fetch: () => new Response("Hello"), port: 3000 });
+ * ```
+ *
+ * @module
+ */
+
+import { nodeTransport } from "./node_transport.ts";
+import { type Server, serveWith } from "../src/server.ts";
+import type { ServeOptions } from "../src/options.ts";
+
+export { nodeTransport };
+
+/**
+ * Serves `options.fetch` over HTTP/1.1 with Node's `net` module.
+ * @param options the handler, address and limits
+ * @returns the running server
+ * @throws {TypeError} when `options.fetch` is not a function
+ */
+export function serve(options: ServeOptions): Server {
+  return serveWith(nodeTransport, options);
+}

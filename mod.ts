@@ -1,0 +1,59 @@
+/**
+ * anyserve: one fast, strict HTTP/1.1 server core for Node, Deno and Bun.
+ * Serves any `fetch(request) => Response` handler, Hono's `app.fetch` above
+ * all, on raw sockets with pipelining, backpressure and graceful shutdown.
+ *
+ * @example
+ * ```ts
+ * import { Hono } from "hono";
+ * import { serve } from "anyserve";
+ *
+ * const app = new Hono().get("/", (c) => c.text("Hello"));
+ * const server = serve({ fetch: app.fetch, port: 3000 });
+ * await server.ready;
+ * ```
+ *
+ * @module
+ */
+
+import type { Transport } from "./src/socket.ts";
+import { type Server, serveWith } from "./src/server.ts";
+import type { ServeOptions } from "./src/options.ts";
+
+export type { CloseOptions, CloseSummary, Server, ServerStats } from "./src/server.ts";
+export type { ExecutionContext, FetchHandler, ServeOptions } from "./src/options.ts";
+export type { ConnInfo, NetAddr, SocketAddress } from "./src/fetch/conn_info.ts";
+export type { Listener, ListenOptions, Socket, SocketEvents, Transport } from "./src/socket.ts";
+export { DEFAULTS } from "./src/options.ts";
+export { serveWith } from "./src/server.ts";
+
+let transport: Promise<Transport> | undefined;
+
+/** Picks the adapter for the running runtime: the one place that detects it. */
+function detect(): Promise<Transport> {
+  const g = globalThis as Record<string, unknown>;
+  if ("Bun" in g) return import("./adapters/bun.ts").then((m) => m.bunTransport);
+  if ("Deno" in g) return import("./adapters/deno.ts").then((m) => m.denoTransport);
+  return import("./adapters/node.ts").then((m) => m.nodeTransport);
+}
+
+/**
+ * Serves `options.fetch` over HTTP/1.1 on the running runtime (Node, Deno or
+ * Bun). Returns at once; `server.ready` resolves once it listens.
+ * @param options the handler, address and limits
+ * @returns the running server
+ * @throws {TypeError} when `options.fetch` is not a function
+ */
+export function serve(options: ServeOptions): Server {
+  transport ??= detect();
+  return serveWith(lazyTransport(transport), options);
+}
+
+function lazyTransport(p: Promise<Transport>): Transport {
+  const g = globalThis as Record<string, unknown>;
+  const runtime = "Bun" in g ? "bun" : "Deno" in g ? "deno" : "node";
+  return {
+    runtime,
+    listen: (options, onSocket) => p.then((t) => t.listen(options, onSocket)),
+  };
+}

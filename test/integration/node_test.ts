@@ -1,0 +1,5 @@
+// The server suite on Node, through the node:net adapter.
+import { serve } from "../../adapters/node.ts";
+import { defineServerSuite } from "./suite.ts";
+
+if (!("Deno" in globalThis) && !("Bun" in globalThis)) defineServerSuite("node", serve);

@@ -1,0 +1,411 @@
+/**
+ * The server contract, run unchanged on Node, Deno and Bun: real sockets on
+ * 127.0.0.1, a Hono app, raw-bytes framing cases, every limit, streaming
+ * both ways, disconnects and graceful close.
+ *
+ * Each runtime's entry (`node_test.ts`, `deno_test.ts`, `bun_test.ts`) calls
+ * {@linkcode defineServerSuite} with the `serve` of its adapter.
+ *
+ * @module
+ */
+
+import { after, before, describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { Hono } from "hono";
+import { stream, streamSSE } from "hono/streaming";
+import type { Server, ServeOptions } from "../../mod.ts";
+import { parseResponses, rawRequest } from "../helpers/raw_client.ts";
+
+/** How the suite starts a server on the runtime under test. */
+export type ServeFn = (options: ServeOptions) => Server;
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Stops one body read after `n` bytes; lets tests observe cancellation. */
+function makeApp(events: string[]) {
+  const app = new Hono();
+  app.use("*", async (c, next) => {
+    await next();
+    c.header("x-middleware", "1");
+  });
+  app.get("/", (c) => c.text("Hello, World!"));
+  app.get("/user/:id", (c) => c.text(`user ${c.req.param("id")}`));
+  app.get("/json", (c) => c.json({ ok: true, n: 1 }));
+  app.post("/json", async (c) => {
+    const body = await c.req.json();
+    return c.json({ got: body });
+  });
+  app.post("/echo", async (c) => c.text(await c.req.text()));
+  app.get("/delay/:ms", async (c) => {
+    await sleep(Number(c.req.param("ms")));
+    return c.text(`slept ${c.req.param("ms")}`);
+  });
+  app.get("/headers", (c) => c.json(Object.fromEntries(c.req.raw.headers)));
+  app.get("/url", (c) => c.text(c.req.url));
+  app.get("/throw", () => {
+    throw new Error("boom (expected in tests)");
+  });
+  app.get("/reject", async () => {
+    await sleep(1);
+    throw new Error("async boom (expected in tests)");
+  });
+  app.get("/empty", (c) => c.body(null, 204));
+  app.get("/env", (c) => {
+    const env = c.env as { remoteAddr: { hostname: string; port: number }; requestIP(r: Request): { address: string } };
+    return c.json({ hostname: env.remoteAddr.hostname, port: env.remoteAddr.port, ip: env.requestIP(c.req.raw).address });
+  });
+  app.get("/stream", (c) =>
+    stream(c, async (s) => {
+      for (let i = 0; i < 3; i++) {
+        await s.write(`part${i};`);
+        await sleep(5);
+      }
+    }));
+  app.get("/sse", (c) =>
+    streamSSE(c, async (s) => {
+      for (let i = 0; i < 2; i++) await s.writeSSE({ data: `tick ${i}`, event: "t" });
+    }));
+  app.get("/forever", (c) => {
+    c.req.raw.signal.addEventListener("abort", () => events.push("signal-aborted"));
+    let i = 0;
+    const body = new ReadableStream<Uint8Array>({
+      async pull(ctl) {
+        await sleep(5);
+        ctl.enqueue(new TextEncoder().encode(`chunk ${i++}\n`));
+      },
+      cancel() {
+        events.push("stream-cancelled");
+      },
+    });
+    return new Response(body);
+  });
+  app.get("/wait-abort", (c) =>
+    new Promise<Response>((resolve) => {
+      c.req.raw.signal.addEventListener("abort", () => {
+        events.push("wait-aborted");
+        resolve(new Response("late"));
+      });
+    }));
+  app.post("/count", async (c) => {
+    // Reads the body as a stream, chunk by chunk.
+    const reader = c.req.raw.body!.getReader();
+    let n = 0;
+    while (true) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      n += value.length;
+    }
+    return c.text(String(n));
+  });
+  app.post("/ignore-body", (c) => c.text("ignored"));
+  app.get("/big", (c) => c.body("x".repeat(1024 * 1024)));
+  app.get("/instanceof", (c) => c.text(String(c.req.raw instanceof Request)));
+  return app;
+}
+
+/** Defines the whole suite against `serve`. */
+export function defineServerSuite(runtime: string, serve: ServeFn): void {
+  describe(`anyserve on ${runtime}`, () => {
+    const events: string[] = [];
+    let server: Server;
+    let port = 0;
+    let base = "";
+
+    before(async () => {
+      const app = makeApp(events);
+      server = serve({
+        fetch: app.fetch,
+        port: 0,
+        hostname: "127.0.0.1",
+        maxHeaderBytes: 4096,
+        maxHeaderCount: 50,
+        maxRequestTargetBytes: 1024,
+        maxBodyBytes: 64 * 1024,
+      });
+      await server.ready;
+      port = server.port;
+      base = `http://127.0.0.1:${port}`;
+    });
+
+    after(async () => {
+      await server.close({ deadlineMs: 1000 });
+    });
+
+    describe("Hono app", () => {
+      it("serves routes, params and middleware", async () => {
+        const r = await fetch(`${base}/user/42`);
+        assert.equal(r.status, 200);
+        assert.equal(await r.text(), "user 42");
+        assert.equal(r.headers.get("x-middleware"), "1");
+        assert.ok(r.headers.get("date"));
+      });
+
+      it("round-trips JSON with c.req.json()", async () => {
+        const r = await fetch(`${base}/json`, { method: "POST", body: JSON.stringify({ a: [1, 2] }), headers: { "content-type": "application/json" } });
+        assert.deepEqual(await r.json(), { got: { a: [1, 2] } });
+      });
+
+      it("answers 404 for unknown routes", async () => {
+        const r = await fetch(`${base}/nope`);
+        assert.equal(r.status, 404);
+        await r.text();
+      });
+
+      it("streams with hono/streaming stream()", async () => {
+        const r = await fetch(`${base}/stream`);
+        assert.equal(await r.text(), "part0;part1;part2;");
+      });
+
+      it("streams server-sent events", async () => {
+        const r = await fetch(`${base}/sse`);
+        assert.match(r.headers.get("content-type") ?? "", /text\/event-stream/);
+        const text = await r.text();
+        assert.match(text, /event: t\ndata: tick 0\n\n/);
+        assert.match(text, /data: tick 1/);
+      });
+
+      it("gives the handler connection info in env", async () => {
+        const r = await fetch(`${base}/env`);
+        const j = await r.json() as { hostname: string; port: number; ip: string };
+        assert.equal(j.hostname, "127.0.0.1");
+        assert.equal(j.ip, "127.0.0.1");
+        assert.ok(j.port > 0);
+      });
+
+      it("hands the handler a Request (instanceof) without patching globals", async () => {
+        const r = await fetch(`${base}/instanceof`);
+        assert.equal(await r.text(), "true");
+      });
+
+      it("builds the URL from Host and the request-target", async () => {
+        const { text } = await rawRequest(port, "GET /url?x=1 HTTP/1.1\r\nHost: example.com:8080\r\nConnection: close\r\n\r\n");
+        assert.equal(parseResponses(text)[0].body, "http://example.com:8080/url?x=1");
+      });
+
+      it("exposes request headers", async () => {
+        const { text } = await rawRequest(port, "GET /headers HTTP/1.1\r\nHost: a\r\nX-One:  spaced value \t\r\nx-two: 2\r\nConnection: close\r\n\r\n");
+        const h = JSON.parse(parseResponses(text)[0].body);
+        assert.equal(h["x-one"], "spaced value");
+        assert.equal(h["x-two"], "2");
+      });
+    });
+
+    describe("HTTP/1.1 semantics", () => {
+      it("keeps a connection alive across requests", async () => {
+        const { text, closed } = await rawRequest(port, "GET / HTTP/1.1\r\nHost: a\r\n\r\nGET /user/7 HTTP/1.1\r\nHost: a\r\n\r\n", {
+          until: (t) => parseResponses(t).length === 2,
+        });
+        const rs = parseResponses(text);
+        assert.deepEqual(rs.map((r) => r.body), ["Hello, World!", "user 7"]);
+        assert.equal(closed, false);
+      });
+
+      it("answers pipelined requests in order, sync and async, with bodies", async () => {
+        const reqs = [
+          "GET /delay/30 HTTP/1.1\r\nHost: a\r\n\r\n",
+          "GET / HTTP/1.1\r\nHost: a\r\n\r\n",
+          "POST /echo HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\nhello",
+          "GET /delay/5 HTTP/1.1\r\nHost: a\r\n\r\n",
+          "POST /echo HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n2;ext=1\r\nde\r\n0\r\n\r\n",
+          "GET /user/9 HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n",
+        ];
+        const { text, closed } = await rawRequest(port, reqs.join(""));
+        const rs = parseResponses(text);
+        assert.deepEqual(rs.map((r) => r.body), ["slept 30", "Hello, World!", "hello", "slept 5", "abcde", "user 9"]);
+        assert.equal(rs[5].headers["connection"], "close");
+        assert.equal(closed, true);
+      });
+
+      it("parses requests split across many reads", async () => {
+        const input = "POST /echo HTTP/1.1\r\nHost: a\r\nContent-Length: 11\r\n\r\nhello world";
+        const pieces = [];
+        for (let i = 0; i < input.length; i += 7) pieces.push(input.slice(i, i + 7));
+        const { text } = await rawRequest(port, "", { pieces, pieceDelayMs: 2, until: (t) => parseResponses(t).length === 1 });
+        assert.equal(parseResponses(text)[0].body, "hello world");
+      });
+
+      it("streams a large chunked request body to the handler", async () => {
+        const chunk = "y".repeat(1000);
+        let input = "POST /count HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n";
+        for (let i = 0; i < 50; i++) input += `${chunk.length.toString(16)}\r\n${chunk}\r\n`;
+        input += "0\r\n\r\n";
+        const { text } = await rawRequest(port, input);
+        assert.equal(parseResponses(text)[0].body, "50000");
+      });
+
+      it("drains an unread body and serves the next request", async () => {
+        const { text } = await rawRequest(port, "POST /ignore-body HTTP/1.1\r\nHost: a\r\nContent-Length: 10\r\n\r\n0123456789GET /user/3 HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n");
+        assert.deepEqual(parseResponses(text).map((r) => r.body), ["ignored", "user 3"]);
+      });
+
+      it("sends HEAD responses without a body", async () => {
+        const { text } = await rawRequest(port, "HEAD / HTTP/1.1\r\nHost: a\r\n\r\nGET /user/1 HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n");
+        assert.match(text, /^HTTP\/1\.1 200 OK\r\n/);
+        const second = text.indexOf("HTTP/1.1 200", 5);
+        assert.ok(second > 0);
+        assert.ok(!text.slice(0, second).includes("Hello"), "HEAD response carried a body");
+        assert.ok(text.endsWith("user 1"));
+      });
+
+      it("sends 204 without Content-Length or body", async () => {
+        const { text } = await rawRequest(port, "GET /empty HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n");
+        assert.match(text, /^HTTP\/1\.1 204 /);
+        assert.doesNotMatch(text, /content-length/i);
+        assert.ok(text.endsWith("\r\n\r\n"));
+      });
+
+      it("closes HTTP/1.0 connections unless keep-alive is asked", async () => {
+        const a = await rawRequest(port, "GET / HTTP/1.0\r\n\r\n");
+        assert.equal(a.closed, true);
+        assert.equal(parseResponses(a.text)[0].body, "Hello, World!");
+        const b = await rawRequest(port, "GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n", { until: (t) => parseResponses(t).length === 1, timeoutMs: 500 });
+        assert.equal(b.closed, false);
+        assert.match(b.text, /connection: keep-alive/i);
+      });
+
+      it("answers Expect: 100-continue when the handler reads the body", async () => {
+        const { text } = await rawRequest(port, "", {
+          pieces: ["POST /echo HTTP/1.1\r\nHost: a\r\nContent-Length: 4\r\nExpect: 100-continue\r\n\r\n", "ping"],
+          pieceDelayMs: 50,
+          until: (t) => t.includes("ping"),
+        });
+        assert.match(text, /^HTTP\/1\.1 100 Continue\r\n\r\nHTTP\/1\.1 200 OK/);
+      });
+
+      it("ignores empty lines before a request line", async () => {
+        const { text } = await rawRequest(port, "\r\n\r\nGET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n");
+        assert.equal(parseResponses(text)[0].status, 200);
+      });
+
+      it("sends a large response completely", async () => {
+        const r = await fetch(`${base}/big`);
+        assert.equal((await r.text()).length, 1024 * 1024);
+      });
+    });
+
+    describe("errors and limits", () => {
+      const cases: [string, string, number][] = [
+        ["request-target too long", `GET /${"a".repeat(2000)} HTTP/1.1\r\nHost: a\r\n\r\n`, 414],
+        ["header section too large", `GET / HTTP/1.1\r\nHost: a\r\nX-Big: ${"b".repeat(5000)}\r\n\r\n`, 431],
+        ["too many header fields", `GET / HTTP/1.1\r\nHost: a\r\n${"X-A: 1\r\n".repeat(60)}\r\n`, 431],
+        ["body too large (Content-Length)", "POST /echo HTTP/1.1\r\nHost: a\r\nContent-Length: 100000\r\n\r\n", 413],
+        ["body too large (chunked)", `POST /echo HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n${"8000\r\n" + "z".repeat(0x8000) + "\r\n"}${"8000\r\n" + "z".repeat(0x8000) + "\r\n"}1\r\nz\r\n0\r\n\r\n`, 413],
+        ["unsupported HTTP version", "GET / HTTP/2.0\r\nHost: a\r\n\r\n", 505],
+        ["malformed version", "GET / HTTP/1.x\r\nHost: a\r\n\r\n", 400],
+        ["unsupported transfer coding", "POST /echo HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip, chunked\r\n\r\n", 501],
+        ["CONNECT", "CONNECT a:443 HTTP/1.1\r\nHost: a:443\r\n\r\n", 501],
+        ["Transfer-Encoding with Content-Length", "POST /echo HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 400],
+        ["final coding not chunked", "POST /echo HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked, gzip\r\n\r\n", 400],
+        ["differing Content-Length", "POST /echo HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\nabcd", 400],
+        ["malformed Content-Length", "POST /echo HTTP/1.1\r\nHost: a\r\nContent-Length: +3\r\n\r\nabc", 400],
+        ["whitespace before colon", "GET / HTTP/1.1\r\nHost: a\r\nX-A : 1\r\n\r\n", 400],
+        ["obs-fold", "GET / HTTP/1.1\r\nHost: a\r\nX-A: 1\r\n 2\r\n\r\n", 400],
+        ["bare LF", "GET / HTTP/1.1\nHost: a\n\n", 400],
+        ["bare CR in a value", "GET / HTTP/1.1\r\nHost: a\r\nX-A: 1\r2\r\n\r\n", 400],
+        ["missing Host", "GET / HTTP/1.1\r\n\r\n", 400],
+        ["two Hosts", "GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", 400],
+        ["invalid field name", "GET / HTTP/1.1\r\nHost: a\r\nX(A): 1\r\n\r\n", 400],
+        ["bad chunk size", "POST /echo HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", 400],
+        ["unknown expectation", "POST /echo HTTP/1.1\r\nHost: a\r\nContent-Length: 1\r\nExpect: teapot\r\n\r\nx", 417],
+      ];
+      for (const [name, input, status] of cases) {
+        it(`answers ${status} for ${name}, closes, and keeps serving others`, async () => {
+          const { text, closed } = await rawRequest(port, input);
+          const rs = parseResponses(text);
+          assert.equal(rs.length, 1, `one response expected, got: ${JSON.stringify(text.slice(0, 200))}`);
+          assert.equal(rs[0].status, status);
+          assert.equal(rs[0].headers["connection"], "close");
+          assert.ok(rs[0].headers["date"], "error responses carry Date");
+          assert.equal(closed, true);
+          const ok = await fetch(`${base}/`);
+          assert.equal(await ok.text(), "Hello, World!");
+        });
+      }
+
+      it("answers earlier pipelined requests before the error", async () => {
+        const { text } = await rawRequest(port, "GET /delay/10 HTTP/1.1\r\nHost: a\r\n\r\nGET / HTTP/2.0\r\nHost: a\r\n\r\n");
+        assert.deepEqual(parseResponses(text).map((r) => r.status), [200, 505]);
+      });
+
+      it("turns a throwing handler into a 500 and keeps the connection", async () => {
+        const { text } = await rawRequest(port, "GET /throw HTTP/1.1\r\nHost: a\r\n\r\nGET /reject HTTP/1.1\r\nHost: a\r\n\r\nGET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n");
+        assert.deepEqual(parseResponses(text).map((r) => r.status), [500, 500, 200]);
+      });
+    });
+
+    describe("disconnects", () => {
+      it("aborts request.signal when the client goes away", async () => {
+        events.length = 0;
+        await rawRequest(port, "GET /wait-abort HTTP/1.1\r\nHost: a\r\n\r\n", { timeoutMs: 100 });
+        for (let i = 0; i < 50 && !events.includes("wait-aborted"); i++) await sleep(10);
+        assert.ok(events.includes("wait-aborted"));
+      });
+
+      it("cancels a streaming response when the client goes away", async () => {
+        events.length = 0;
+        const { text } = await rawRequest(port, "GET /forever HTTP/1.1\r\nHost: a\r\n\r\n", { until: (t) => t.includes("chunk 2") });
+        assert.match(text, /transfer-encoding: chunked/i);
+        for (let i = 0; i < 50 && !events.includes("stream-cancelled"); i++) await sleep(10);
+        assert.ok(events.includes("stream-cancelled"));
+        assert.ok(events.includes("signal-aborted"));
+      });
+    });
+  });
+
+  describe(`anyserve on ${runtime}: timeouts and shutdown`, () => {
+    it("answers 408 to a client that sends its head too slowly", async () => {
+      const server = serve({ fetch: () => new Response("ok"), port: 0, hostname: "127.0.0.1", headersTimeoutMs: 200 });
+      await server.ready;
+      try {
+        const { text, closed } = await rawRequest(server.port, "", { pieces: ["GET / HTTP/1.1\r\n", "Host: a\r\n"], pieceDelayMs: 50, timeoutMs: 4000 });
+        assert.match(text, /^HTTP\/1\.1 408 /);
+        assert.equal(closed, true);
+      } finally {
+        await server.close({ deadlineMs: 500 });
+      }
+    });
+
+    it("close() stops accepting, finishes in-flight requests with Connection: close", async () => {
+      const server = serve({
+        fetch: async (req) => {
+          const ms = Number(new URL(req.url).searchParams.get("ms") ?? 0);
+          await sleep(ms);
+          return new Response(`done ${ms}`);
+        },
+        port: 0,
+        hostname: "127.0.0.1",
+      });
+      await server.ready;
+      const p = server.port;
+      const inflight = rawRequest(p, "GET /?ms=200 HTTP/1.1\r\nHost: a\r\n\r\n", { timeoutMs: 3000 });
+      // An idle keep-alive connection: closed at once by shutdown.
+      const idle = rawRequest(p, "GET /?ms=0 HTTP/1.1\r\nHost: a\r\n\r\n", { timeoutMs: 3000 });
+      await sleep(50);
+      const closing = server.close({ deadlineMs: 2000 });
+      await sleep(20);
+      const refused = await rawRequest(p, "GET / HTTP/1.1\r\nHost: a\r\n\r\n", { timeoutMs: 500 }).catch((e) => ({ text: "", closed: true, error: e }));
+      assert.equal(refused.text, "");
+      const a = await inflight;
+      const rs = parseResponses(a.text);
+      assert.equal(rs[0].body, "done 200");
+      assert.equal(rs[0].headers["connection"], "close");
+      assert.equal(a.closed, true);
+      const b = await idle;
+      assert.equal(parseResponses(b.text)[0].body, "done 0");
+      assert.equal(b.closed, true);
+      const summary = await closing;
+      assert.equal(summary.cut, 0);
+      await server.finished;
+    });
+
+    it("close() cuts what is still running at the deadline", async () => {
+      const server = serve({ fetch: () => new Promise<Response>(() => {}), port: 0, hostname: "127.0.0.1" });
+      await server.ready;
+      const hung = rawRequest(server.port, "GET / HTTP/1.1\r\nHost: a\r\n\r\n", { timeoutMs: 3000 });
+      await sleep(50);
+      const summary = await server.close({ deadlineMs: 100 });
+      assert.equal(summary.cut, 1);
+      assert.equal((await hung).closed, true);
+    });
+  });
+}
