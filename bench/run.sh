@@ -74,7 +74,7 @@ done
 
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 
-mkdir -p "$RAW"
+mkdir -p "$RAW" && rm -f "$RAW"/*
 
 SELECTED=()
 if [[ -n "${SERVERS:-}" ]]; then
@@ -110,16 +110,46 @@ stop_server() {
 
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
-# wrk_run <outfile> <wrk args...>: prints req/s (or "fail"); flags errors with a trailing '*'
+CLK_TCK="$(getconf CLK_TCK 2>/dev/null || echo 100)"
+# CPU time (ticks) spent in user+nice+system+irq+softirq on the whole machine, and by one process (all threads).
+cpu_busy() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 }' /proc/stat; }
+proc_cpu() { awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$1/stat" 2>/dev/null || echo 0; }
+
+# This machine is shared: wait (up to QUIET_WAIT s) until other processes use < 10% of a core.
+QUIET_WAIT="${QUIET_WAIT:-60}"
+wait_quiet() {
+  local pid=$1 waited=0 b0 s0 b1 s1 foreign
+  while :; do
+    b0=$(cpu_busy); s0=$(proc_cpu "$pid"); sleep 1; b1=$(cpu_busy); s1=$(proc_cpu "$pid")
+    foreign=$(( (b1 - b0) - (s1 - s0) ))
+    (( foreign * 10 <= CLK_TCK )) && return 0
+    (( waited == 0 )) && log "   waiting for the machine to go quiet (other processes: $(( foreign * 100 / CLK_TCK ))% of a core)..."
+    waited=$((waited + 1))
+    (( waited >= QUIET_WAIT )) && { log "   still busy after ${QUIET_WAIT}s, measuring anyway"; return 1; }
+  done
+}
+
+# wrk_run <server pid> <outfile> <wrk args...>: prints req/s (or "fail"); '*' = wrk reported
+# socket errors / non-2xx; '~' = other processes used >= 10% of a core during the measurement.
 wrk_run() {
-  local outf=$1; shift
-  taskset -c "$CLIENT_CPU" wrk "$@" >"$outf" 2>&1
+  local pid=$1 outf=$2; shift 2
+  wait_quiet "$pid"
+  local b0 s0 b1 s1 wt
+  b0=$(cpu_busy); s0=$(proc_cpu "$pid")
+  wt=$( { taskset -c "$CLIENT_CPU" wrk "$@" >"$outf" 2>&1; times; } | awk 'NR == 2 {
+          split($1, u, /[ms]/); split($2, s, /[ms]/); print u[1] * 60 + u[2] + s[1] * 60 + s[2] }')
+  b1=$(cpu_busy); s1=$(proc_cpu "$pid")
+  local foreign
+  foreign=$(awk -v b="$((b1 - b0))" -v s="$((s1 - s0))" -v w="${wt:-0}" -v hz="$CLK_TCK" -v d="$DURATION" \
+    'BEGIN { printf "%.0f", (b - s - w * hz) * 100 / (hz * d) }')
+  echo "other processes: ${foreign}% of a core" >>"$outf"
   local rps
   rps=$(awk '/^Requests\/sec:/ {print $2}' "$outf")
   if [[ -z "$rps" ]]; then echo "fail"; return; fi
   rps=$(printf '%.0f' "$rps")
   # wrk prints these lines only when there were errors
   if grep -qE '^ *(Non-2xx or 3xx responses|Socket errors):' "$outf"; then rps="${rps}*"; fi
+  if (( foreign >= 10 )); then rps="${rps}~"; fi
   echo "$rps"
 }
 
@@ -187,10 +217,10 @@ for e in "${SELECTED[@]}"; do
   for sc in "${SCENARIOS[@]}"; do
     if ! kill -0 "$pid" 2>/dev/null; then R[$sc]="died"; continue; fi
     case $sc in
-      ka) R[$sc]=$(wrk_run "$RAW/$name.$sc.txt" -t1 -c"$CONNS" -d"${DURATION}s" "$url/") ;;
-      pipe) R[$sc]=$(wrk_run "$RAW/$name.$sc.txt" -t1 -c"$CONNS" -d"${DURATION}s" -s "$W/pipeline.lua" "$url/" -- "$DEPTH" /) ;;
-      user) R[$sc]=$(wrk_run "$RAW/$name.$sc.txt" -t1 -c"$CONNS" -d"${DURATION}s" "$url/user/123") ;;
-      post) R[$sc]=$(wrk_run "$RAW/$name.$sc.txt" -t1 -c"$CONNS" -d"${DURATION}s" -s "$W/post.lua" "$url/echo") ;;
+      ka) R[$sc]=$(wrk_run "$pid" "$RAW/$name.$sc.txt" -t1 -c"$CONNS" -d"${DURATION}s" "$url/") ;;
+      pipe) R[$sc]=$(wrk_run "$pid" "$RAW/$name.$sc.txt" -t1 -c"$CONNS" -d"${DURATION}s" -s "$W/pipeline.lua" "$url/" -- "$DEPTH" /) ;;
+      user) R[$sc]=$(wrk_run "$pid" "$RAW/$name.$sc.txt" -t1 -c"$CONNS" -d"${DURATION}s" "$url/user/123") ;;
+      post) R[$sc]=$(wrk_run "$pid" "$RAW/$name.$sc.txt" -t1 -c"$CONNS" -d"${DURATION}s" -s "$W/post.lua" "$url/echo") ;;
     esac
     log "   ${SC_TITLE[$sc]}: ${R[$sc]} req/s"
   done
@@ -221,11 +251,11 @@ done
   echo "$hdr | Peak RSS (MiB) |"
   echo "$sep|---:|"
   awk -F'\t' -v bn="${BASELINE[node]}" -v bb="${BASELINE[bun]}" -v bd="${BASELINE[deno]}" '
-    function num(v) { gsub(/\*/, "", v); return v }
+    function num(v) { gsub(/[*~]/, "", v); return v }
     function isnum(v) { return num(v) ~ /^[0-9]+$/ }
     function fmt(v,   n, s, star) {
       if (!isnum(v)) return v
-      star = (v ~ /\*/) ? "*" : ""; n = num(v); s = ""
+      star = (v ~ /\*/) ? "*" : ""; star = star ((v ~ /~/) ? "~" : ""); n = num(v); s = ""
       while (length(n) > 3) { s = "," substr(n, length(n) - 2) s; n = substr(n, 1, length(n) - 3) }
       return n s star
     }
@@ -246,7 +276,7 @@ done
       }
     }' "$RESULTS"
   echo
-  echo "\`*\` = wrk reported socket errors or non-2xx responses (see bench/.out/raw/<server>.<scenario>.txt)."
+  echo "\`*\` = wrk reported socket errors or non-2xx responses; \`~\` = other processes used >= 10% of a core during that measurement (shared machine; number less reliable). Details: bench/.out/raw/<server>.<scenario>.txt."
 } >"$OUT/latest.md"
 
 cat "$OUT/latest.md"
