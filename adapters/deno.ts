@@ -1,0 +1,262 @@
+/**
+ * anyserve on Deno: the core bound to `Deno.listen` / `Deno.Conn`.
+ *
+ * @example
+ * ```ts
+ * import { serve } from "anyserve/deno";
+ * serve({ fetch: () => new Response("Hello"), port: 3000 });
+ * ```
+ *
+ * @module
+ */
+
+import type { Listener, ListenOptions, Socket, SocketEvents, Transport } from "../src/socket.ts";
+import { type Server, serveWith } from "../src/server.ts";
+import type { ServeOptions } from "../src/options.ts";
+
+// Structural shims of the Deno APIs used here, so the published types never
+// need Deno's global types.
+interface DenoNetAddr {
+  hostname: string;
+  port: number;
+}
+interface DenoConn {
+  readonly remoteAddr: DenoNetAddr;
+  readonly localAddr: DenoNetAddr;
+  read(p: Uint8Array): Promise<number | null>;
+  write(p: Uint8Array): Promise<number>;
+  closeWrite(): Promise<void>;
+  close(): void;
+  setNoDelay(noDelay?: boolean): void;
+}
+interface DenoListener extends AsyncIterable<DenoConn> {
+  readonly addr: DenoNetAddr;
+  accept(): Promise<DenoConn>;
+  close(): void;
+}
+interface DenoNamespace {
+  listen(options: { hostname: string; port: number; transport: "tcp"; reusePort?: boolean }): DenoListener;
+}
+
+const EVENTS_NOT_STARTED: SocketEvents = { data() {}, drain() {}, end() {}, close() {} };
+
+/** Read buffer sizes: small while requests are small, grown while reads fill it. */
+const MIN_READ_BYTES = 2 * 1024;
+const MAX_READ_BYTES = 64 * 1024;
+/** Queued output above which `write()` reports backpressure. */
+const HIGH_WATER_BYTES = 64 * 1024;
+
+/**
+ * One Deno TCP connection. Deno's reads are pull-based: a loop reads into a
+ * buffer owned by this socket (sized to the traffic, so an idle connection
+ * holds only a small one) and hands the core a copy of what arrived.
+ * Writes are queued and written in order by one write loop.
+ */
+class DenoSocket implements Socket {
+  #conn: DenoConn;
+  #events: SocketEvents = EVENTS_NOT_STARTED;
+  #readSize = MIN_READ_BYTES;
+  #reading = false;
+  #paused = false;
+  #closed = false;
+  #queue: Uint8Array[] = [];
+  #queuedBytes = 0;
+  #writing = false;
+  #needDrain = false;
+  #endAfterWrites = false;
+  readonly remoteAddress: string;
+  readonly remotePort: number;
+  readonly localAddress: string;
+  readonly localPort: number;
+
+  constructor(conn: DenoConn) {
+    this.#conn = conn;
+    this.remoteAddress = conn.remoteAddr.hostname;
+    this.remotePort = conn.remoteAddr.port;
+    this.localAddress = conn.localAddr.hostname;
+    this.localPort = conn.localAddr.port;
+  }
+
+  start(events: SocketEvents): void {
+    this.#events = events;
+    try {
+      this.#conn.setNoDelay(true);
+    } catch {
+      // not fatal
+    }
+    this.#readLoop();
+  }
+
+  async #readLoop(): Promise<void> {
+    if (this.#reading) return;
+    this.#reading = true;
+    let buf = new Uint8Array(this.#readSize);
+    try {
+      while (!this.#paused && !this.#closed) {
+        const n = await this.#conn.read(buf);
+        if (n === null) {
+          this.#reading = false;
+          if (!this.#closed) this.#events.end();
+          return;
+        }
+        // The core owns what it is given: hand it a copy, keep the buffer.
+        this.#events.data(buf.slice(0, n));
+        if (n === buf.length && buf.length < MAX_READ_BYTES) buf = new Uint8Array((this.#readSize = buf.length * 2));
+        else if (n < buf.length >> 3 && buf.length > MIN_READ_BYTES) buf = new Uint8Array((this.#readSize = buf.length >> 1));
+      }
+    } catch {
+      this.#reading = false;
+      this.#close();
+      return;
+    }
+    this.#reading = false;
+  }
+
+  write(bytes: Uint8Array): boolean {
+    if (this.#closed) return true;
+    this.#queue.push(bytes);
+    this.#queuedBytes += bytes.length;
+    if (!this.#writing) this.#writeLoop();
+    if (this.#queuedBytes > HIGH_WATER_BYTES) {
+      this.#needDrain = true;
+      return false;
+    }
+    return true;
+  }
+
+  async #writeLoop(): Promise<void> {
+    this.#writing = true;
+    try {
+      while (this.#queue.length > 0 && !this.#closed) {
+        // Coalesce what queued up while the last write was in flight.
+        let chunk: Uint8Array;
+        if (this.#queue.length === 1) chunk = this.#queue[0];
+        else {
+          chunk = new Uint8Array(this.#queuedBytes);
+          let p = 0;
+          for (const c of this.#queue) {
+            chunk.set(c, p);
+            p += c.length;
+          }
+        }
+        this.#queue = [];
+        this.#queuedBytes = 0;
+        let off = 0;
+        while (off < chunk.length) off += await this.#conn.write(off === 0 ? chunk : chunk.subarray(off));
+      }
+    } catch {
+      this.#writing = false;
+      this.#close();
+      return;
+    }
+    this.#writing = false;
+    if (this.#closed) return;
+    if (this.#endAfterWrites) {
+      this.#finishEnd();
+      return;
+    }
+    if (this.#needDrain) {
+      this.#needDrain = false;
+      this.#events.drain();
+    }
+  }
+
+  pause(): void {
+    this.#paused = true;
+  }
+
+  resume(): void {
+    if (!this.#paused) return;
+    this.#paused = false;
+    if (!this.#closed) this.#readLoop();
+  }
+
+  end(): void {
+    if (this.#closed) return;
+    this.#endAfterWrites = true;
+    if (!this.#writing) this.#finishEnd();
+  }
+
+  #finishEnd(): void {
+    // Closing both directions once our bytes are out: the core only ends a
+    // connection it will not read from again.
+    this.#close();
+  }
+
+  destroy(): void {
+    this.#close();
+  }
+
+  #close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#queue = [];
+    try {
+      this.#conn.close();
+    } catch {
+      // already closed
+    }
+    this.#events.close();
+  }
+}
+
+function deno(): DenoNamespace {
+  const d = (globalThis as { Deno?: DenoNamespace }).Deno;
+  if (d === undefined) throw new Error("adapters/deno.ts needs the Deno runtime: use anyserve/node or anyserve/bun elsewhere");
+  return d;
+}
+
+/** The Deno transport: `Deno.listen` plus an accept loop. */
+export const denoTransport: Transport = {
+  runtime: "deno",
+  listen(options: ListenOptions, onSocket: (socket: Socket) => void): Promise<Listener> {
+    let listener: DenoListener;
+    try {
+      listener = deno().listen({
+        hostname: options.hostname,
+        port: options.port,
+        transport: "tcp",
+        ...(options.reusePort ? { reusePort: true } : {}),
+      });
+    } catch (e) {
+      if (options.reusePort && e instanceof TypeError) {
+        return Promise.reject(new Error("reusePort on Deno needs the --unstable-net flag: run deno with --unstable-net", { cause: e }));
+      }
+      return Promise.reject(e);
+    }
+    let open = true;
+    (async () => {
+      while (open) {
+        let conn: DenoConn;
+        try {
+          conn = await listener.accept();
+        } catch {
+          if (!open) return;
+          continue; // a failed accept (EMFILE, reset) must not stop the server
+        }
+        onSocket(new DenoSocket(conn));
+      }
+    })();
+    return Promise.resolve({
+      address: { hostname: listener.addr.hostname, port: listener.addr.port },
+      close: () => {
+        open = false;
+        try {
+          listener.close();
+        } catch {
+          // already closed
+        }
+      },
+    });
+  },
+};
+
+/**
+ * Serves `options.fetch` over HTTP/1.1 with `Deno.listen`.
+ * @param options the handler, address and limits
+ * @returns the running server
+ * @throws {TypeError} when `options.fetch` is not a function
+ */
+export function serve(options: ServeOptions): Server {
+  return serveWith(denoTransport, options);
+}

@@ -1,0 +1,5 @@
+// The server suite on Bun, through the Bun.listen adapter.
+import { serve } from "../../adapters/bun.ts";
+import { defineServerSuite } from "./suite.ts";
+
+if ("Bun" in globalThis) defineServerSuite("bun", serve);
