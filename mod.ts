@@ -17,6 +17,9 @@
  */
 
 import type { Transport } from "./src/socket.ts";
+import { nodeTransport } from "./adapters/node.ts";
+import { denoTransport } from "./adapters/deno.ts";
+import { bunTransport } from "./adapters/bun.ts";
 import { type Server, serveWith } from "./src/server.ts";
 import type { ServeOptions } from "./src/options.ts";
 
@@ -27,14 +30,12 @@ export type { Listener, ListenOptions, Socket, SocketEvents, Transport } from ".
 export { DEFAULTS } from "./src/options.ts";
 export { serveWith } from "./src/server.ts";
 
-let transport: Promise<Transport> | undefined;
-
 /** Picks the adapter for the running runtime: the one place that detects it. */
-function detect(): Promise<Transport> {
+function detect(): Transport {
   const g = globalThis as Record<string, unknown>;
-  if ("Bun" in g) return import("./adapters/bun.ts").then((m) => m.bunTransport);
-  if ("Deno" in g) return import("./adapters/deno.ts").then((m) => m.denoTransport);
-  return import("./adapters/node.ts").then((m) => m.nodeTransport);
+  if ("Bun" in g) return bunTransport;
+  if ("Deno" in g) return denoTransport;
+  return nodeTransport;
 }
 
 /**
@@ -45,15 +46,5 @@ function detect(): Promise<Transport> {
  * @throws {TypeError} when `options.fetch` is not a function
  */
 export function serve(options: ServeOptions): Server {
-  transport ??= detect();
-  return serveWith(lazyTransport(transport), options);
-}
-
-function lazyTransport(p: Promise<Transport>): Transport {
-  const g = globalThis as Record<string, unknown>;
-  const runtime = "Bun" in g ? "bun" : "Deno" in g ? "deno" : "node";
-  return {
-    runtime,
-    listen: (options, onSocket) => p.then((t) => t.listen(options, onSocket)),
-  };
+  return serveWith(detect(), options);
 }

@@ -206,9 +206,41 @@ function deno(): DenoNamespace {
   return d;
 }
 
+/**
+ * Deno keeps a Response's fixed body (from a string or bytes) as
+ * `{ body, consumed }` in its internal state, which `Deno.serve` itself reads
+ * to skip the stream. Find that slot once, by probing a Response of our own;
+ * if this Deno lays it out differently, the probe fails and the core reads
+ * the body stream as usual.
+ */
+const responseSlot: symbol | undefined = (() => {
+  try {
+    const probe = new Response("probe");
+    const sym = Object.getOwnPropertySymbols(probe).find((s) => s.description === "response");
+    if (sym === undefined) return undefined;
+    const inner = (probe as unknown as Record<symbol, { body?: { streamOrStatic?: { body?: unknown; consumed?: boolean } } }>)[sym];
+    const sos = inner?.body?.streamOrStatic;
+    return sos?.body === "probe" && sos.consumed === false ? sym : undefined;
+  } catch {
+    return undefined;
+  }
+})();
+
+function staticBody(response: Response): string | Uint8Array | null {
+  if (responseSlot === undefined) return null;
+  const inner = (response as unknown as Record<symbol, { body?: { streamOrStatic?: { body?: unknown; consumed?: boolean } } | null }>)[responseSlot];
+  const sos = inner?.body?.streamOrStatic;
+  if (sos === undefined || sos.consumed !== false) return null;
+  const body = sos.body;
+  if (typeof body !== "string" && !(body instanceof Uint8Array)) return null;
+  sos.consumed = true;
+  return body;
+}
+
 /** The Deno transport: `Deno.listen` plus an accept loop. */
 export const denoTransport: Transport = {
   runtime: "deno",
+  staticBody,
   listen(options: ListenOptions, onSocket: (socket: Socket) => void): Promise<Listener> {
     let listener: DenoListener;
     try {

@@ -39,6 +39,8 @@ export interface ConnectionHost {
   readonly options: ResolvedOptions;
   readonly runtime: string;
   readonly ctx: ExecutionContext;
+  /** The transport's `staticBody` fast path, if it has one. */
+  readonly staticBody?: ((response: Response) => string | Uint8Array | null) | undefined;
   /** True once graceful shutdown began. */
   readonly closing: boolean;
   /** A request was parsed and is about to reach the handler. */
@@ -78,21 +80,20 @@ const MAX_DRAIN_BYTES = 256 * 1024;
 const CRLF = new Uint8Array([CR, LF]);
 const LAST_CHUNK = new Uint8Array([0x30, CR, LF, CR, LF]);
 const CONTINUE = new TextEncoder().encode("HTTP/1.1 100 Continue\r\n\r\n");
-const NOT_YET = Symbol("not yet");
+const encoder = new TextEncoder();
 
-let hop: Promise<typeof NOT_YET> | null = null;
+let hop: Promise<void> | null = null;
 /**
  * A promise that resolves after {@linkcode SETTLE_HOPS} microtask hops,
  * shared by every response settling in the same round so it costs one chain
  * per round, not one per response.
  */
-function settleBarrier(): Promise<typeof NOT_YET> {
+function settleBarrier(): Promise<void> {
   if (hop === null) {
     let p: Promise<unknown> = Promise.resolve();
     for (let i = 0; i < SETTLE_HOPS; i++) p = p.then();
     hop = p.then(() => {
       hop = null;
-      return NOT_YET;
     });
   }
   return hop;
@@ -499,10 +500,15 @@ export class Connection implements SocketEvents, BodyOwner {
     );
   }
 
+  #originCache: string | null = null;
+  /** `http://local-address:port`, for requests without a Host (HTTP/1.0). */
   #origin(): string {
-    const s = this.socket;
-    const a = s.localAddress;
-    return "http://" + (a.includes(":") ? `[${a}]` : a) + ":" + s.localPort;
+    if (this.#originCache === null) {
+      const s = this.socket;
+      const a = s.localAddress;
+      this.#originCache = "http://" + (a.includes(":") ? `[${a}]` : a) + ":" + s.localPort;
+    }
+    return this.#originCache;
   }
 
   #env(): ConnInfo {
@@ -531,6 +537,16 @@ export class Connection implements SocketEvents, BodyOwner {
     // RFC 9110 §6.4.1: 1xx, 204 and 304 responses have no content.
     if (body === null || status === 204 || status === 304 || status < 200) {
       if (body !== null) body.cancel().catch(() => {});
+      ex.state = READY;
+      this.#scheduleFlush();
+      return;
+    }
+    const fixed = this.#host.staticBody?.(res);
+    if (fixed != null) {
+      // The runtime told us the body outright: no stream to read.
+      const bytes = typeof fixed === "string" ? encoder.encode(fixed) : fixed;
+      ex.chunks = bytes.length > 0 ? [bytes] : [];
+      ex.chunkBytes = bytes.length;
       ex.state = READY;
       this.#scheduleFlush();
       return;
@@ -572,12 +588,16 @@ export class Connection implements SocketEvents, BodyOwner {
           this.#streamFrom(ex, chunks, bytes, read);
           break;
         }
-        const next = await Promise.race([read, settleBarrier()]);
-        if (next === NOT_YET) {
+        // Wait a few microtask hops (shared with every response settling now)
+        // and look whether the read finished meanwhile: cheaper than a race.
+        let settled: ReadableStreamReadResult<Uint8Array> | null = null;
+        read.then((x) => (settled = x), () => {});
+        await settleBarrier();
+        if (settled === null) {
           this.#streamFrom(ex, chunks, bytes, read);
           break;
         }
-        r = next;
+        r = settled;
       }
     } catch (e) {
       if (ex.state === PENDING && !this.#closed) {
@@ -872,7 +892,7 @@ export class Connection implements SocketEvents, BodyOwner {
 
 function toBytes(v: unknown): Uint8Array {
   if (v instanceof Uint8Array) return v;
-  if (typeof v === "string") return new TextEncoder().encode(v);
+  if (typeof v === "string") return encoder.encode(v);
   if (ArrayBuffer.isView(v)) return new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
   if (v instanceof ArrayBuffer) return new Uint8Array(v);
   throw new TypeError(`Response body chunk "${String(v)}" is not bytes`);

@@ -60,6 +60,7 @@ class ServerImpl implements Server, ConnectionHost {
   readonly options: ResolvedOptions;
   readonly runtime: string;
   readonly ctx: ExecutionContext;
+  readonly staticBody: ConnectionHost["staticBody"];
   readonly ready: Promise<Server>;
   readonly finished: Promise<void>;
   closing = false;
@@ -84,6 +85,7 @@ class ServerImpl implements Server, ConnectionHost {
     this.options = resolveOptions(options);
     this.runtime = transport.runtime;
     this.#transport = transport;
+    this.staticBody = transport.staticBody?.bind(transport);
     const waitUntil = this.#waitUntil;
     this.ctx = {
       waitUntil(promise: Promise<unknown>) {

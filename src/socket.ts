@@ -93,4 +93,12 @@ export interface Transport {
    * Rejects when the address cannot be bound.
    */
   listen(options: ListenOptions, onSocket: (socket: Socket) => void): Promise<Listener>;
+  /**
+   * Optional fast path: when the runtime can tell, cheaply and without
+   * side effects visible to anyone else, that a Response's body is a fixed
+   * string or byte array, return it (the body then counts as consumed).
+   * Return null for anything else (streams, Blobs, or when unsure); the core
+   * then reads the body stream.
+   */
+  staticBody?(response: Response): string | Uint8Array | null;
 }
