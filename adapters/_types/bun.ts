@@ -1,0 +1,65 @@
+/**
+ * The few parts of Bun's TCP API that `adapters/bun.ts` uses, typed
+ * structurally so the published declarations compile without `bun-types`.
+ * Only what the adapter touches is listed; shapes follow Bun 1.4.
+ *
+ * @module
+ */
+
+/** A `Bun.Socket` as passed to the handlers of `Bun.listen`. */
+export interface BunSocket<Data> {
+  /** Per-socket data slot; the adapter keeps its socket wrapper here. */
+  data: Data;
+  readonly remoteAddress: string;
+  readonly remotePort: number;
+  readonly localAddress: string;
+  readonly localPort: number;
+  /**
+   * Sends what the kernel takes now. Returns the number of bytes taken (the
+   * rest is NOT buffered by Bun), or -1 when the socket is closed.
+   */
+  write(data: Uint8Array): number;
+  /** Shuts down the write side (FIN). Drops nothing Bun holds; the caller keeps its own tail. */
+  end(): void;
+  /** Closes at once (RST when data is unsent); `close` fires synchronously. */
+  terminate(): void;
+  /** Stops reading from the kernel. */
+  pause(): void;
+  /** Starts reading again after `pause()`. */
+  resume(): void;
+  setNoDelay(noDelay?: boolean): boolean;
+}
+
+/** The handlers given to `Bun.listen({ socket })`. */
+export interface BunSocketHandler<Data> {
+  open(socket: BunSocket<Data>): void;
+  data(socket: BunSocket<Data>, data: Uint8Array): void;
+  drain(socket: BunSocket<Data>): void;
+  end(socket: BunSocket<Data>): void;
+  close(socket: BunSocket<Data>, error?: unknown): void;
+  error(socket: BunSocket<Data>, error: unknown): void;
+}
+
+/** Options of `Bun.listen` for TCP. */
+export interface BunListenOptions<Data> {
+  hostname: string;
+  port: number;
+  /** Keep the socket writable after the peer's FIN (Bun closes both sides otherwise). */
+  allowHalfOpen?: boolean;
+  /** SO_REUSEPORT. */
+  reusePort?: boolean;
+  socket: BunSocketHandler<Data>;
+}
+
+/** What `Bun.listen` returns. */
+export interface BunTCPListener {
+  readonly hostname: string;
+  readonly port: number;
+  /** Stops accepting; with `true` also closes accepted sockets. */
+  stop(closeActiveConnections?: boolean): void;
+}
+
+/** The parts of the `Bun` global the adapter uses. */
+export interface BunNamespace {
+  listen<Data>(options: BunListenOptions<Data>): BunTCPListener;
+}

@@ -1,0 +1,56 @@
+/**
+ * The few parts of Deno's network API that `adapters/deno.ts` uses, typed
+ * structurally so the published declarations compile without Deno's types.
+ * Only what the adapter touches is listed; shapes follow Deno 2.
+ *
+ * @module
+ */
+
+/** `Deno.NetAddr`: a TCP endpoint. */
+export interface DenoNetAddr {
+  readonly transport: string;
+  readonly hostname: string;
+  readonly port: number;
+}
+
+/** `Deno.Conn` (a `Deno.TcpConn`): one accepted TCP connection. */
+export interface DenoConn {
+  readonly localAddr: DenoNetAddr;
+  readonly remoteAddr: DenoNetAddr;
+  /** Reads into `p`; resolves to the count read, or `null` at EOF (peer FIN). */
+  read(p: Uint8Array): Promise<number | null>;
+  /** Writes some of `p`; resolves to the count written, which may be less than `p.length`. */
+  write(p: Uint8Array): Promise<number>;
+  /** Shuts down the write side (sends FIN). */
+  closeWrite(): Promise<void>;
+  /** Closes the connection; pending reads and writes reject. */
+  close(): void;
+  setNoDelay(noDelay?: boolean): void;
+}
+
+/** `Deno.Listener` for TCP. */
+export interface DenoListener {
+  readonly addr: DenoNetAddr;
+  /** Resolves to the next connection; rejects (`BadResource`) once closed. */
+  accept(): Promise<DenoConn>;
+  close(): void;
+}
+
+/** Options of `Deno.listen` for TCP. */
+export interface DenoListenOptions {
+  hostname: string;
+  port: number;
+  transport?: "tcp";
+  /** Unstable: needs `--unstable-net`, else Deno exits the process. */
+  reusePort?: boolean;
+}
+
+/** The parts of the `Deno` namespace the adapter uses. */
+export interface DenoNamespace {
+  listen(options: DenoListenOptions): DenoListener;
+  /**
+   * Present only under `--unstable-net`: the adapter uses it to tell whether
+   * `reusePort` can be asked for without Deno exiting the process.
+   */
+  listenDatagram?: unknown;
+}
