@@ -14,42 +14,10 @@ import type { Listener, ListenOptions, Socket, SocketEvents, Transport } from ".
 import { type Server, serveWith } from "../src/server.ts";
 import type { ServeOptions } from "../src/options.ts";
 
-// Structural shims of the few Bun APIs used here, so the published types
-// never need @types/bun.
-interface BunTcpSocket {
-  data: BunSocket;
-  readonly remoteAddress: string;
-  readonly remotePort?: number;
-  readonly localAddress?: string;
-  readonly localPort?: number;
-  write(data: Uint8Array): number;
-  end(): void;
-  terminate(): void;
-  pause(): void;
-  resume(): void;
-  setNoDelay?(on: boolean): boolean;
-}
-interface BunTcpListener {
-  readonly hostname: string;
-  readonly port: number;
-  stop(closeActiveConnections?: boolean): void;
-}
-interface BunNamespace {
-  listen(options: {
-    hostname: string;
-    port: number;
-    reusePort?: boolean;
-    allowHalfOpen?: boolean;
-    socket: {
-      open(s: BunTcpSocket): void;
-      data(s: BunTcpSocket, d: Uint8Array): void;
-      drain(s: BunTcpSocket): void;
-      end(s: BunTcpSocket): void;
-      close(s: BunTcpSocket, error?: Error): void;
-      error(s: BunTcpSocket, error: Error): void;
-    };
-  }): BunTcpListener;
-}
+import type { BunNamespace, BunSocket as BunTcpSocket } from "./_types/bun.ts";
+
+/** A Bun socket whose `data` slot holds our wrapper. */
+type BunSocket_ = BunTcpSocket<BunSocket>;
 
 const EVENTS_NOT_STARTED: SocketEvents = {
   data() {},
@@ -58,23 +26,44 @@ const EVENTS_NOT_STARTED: SocketEvents = {
   close() {},
 };
 
+/** A peer FIN that arrived while paused or before start: delivered after the held data. */
+const HELD_END = null;
+
 /**
  * One Bun TCP socket. Bun's `write()` takes what the kernel accepts and
- * returns that count: the unsent tail is kept here, in order, and finished
- * on `drain`, never dropped.
+ * returns that count, buffering nothing: the unsent tail is kept here, in
+ * order, and finished on Bun's `drain`, never dropped. `end()` waits for the
+ * tail too (Bun's own `end()` would drop it), then half-closes with
+ * `shutdown()`: Bun's `end()` closes the socket at once, even with
+ * `allowHalfOpen`, while `shutdown()` sends FIN, keeps reading, and closes
+ * when the peer's FIN arrives, as Node's `end()` does. (Bun then reports
+ * `close` without an `end` first.)
+ *
+ * Bun hands each `data` callback a fresh Buffer of exactly the bytes read
+ * (its own ArrayBuffer, offset 0), so ownership passes to the core without a
+ * copy. Bun also calls `drain` when nothing was pending (once after open):
+ * only a drain after `write()` returned false reaches the core. `close` is
+ * delivered asynchronously (Bun's `terminate()` runs the close handler
+ * synchronously), never from inside a method the core called, as on Node.
  */
 class BunSocket implements Socket {
-  #s: BunTcpSocket;
+  #s: BunSocket_;
   #events: SocketEvents = EVENTS_NOT_STARTED;
+  #started = false;
   #tail: Uint8Array[] = [];
+  #needDrain = false;
+  #paused = false;
+  /** Data (and `HELD_END` for a FIN) that came while paused or before start. */
+  #held: (Uint8Array | typeof HELD_END)[] = [];
   #closed = false;
+  #closeDelivered = false;
   #ending = false;
   readonly remoteAddress: string;
   readonly remotePort: number;
   readonly localAddress: string;
   readonly localPort: number;
 
-  constructor(s: BunTcpSocket) {
+  constructor(s: BunSocket_) {
     this.#s = s;
     this.remoteAddress = s.remoteAddress ?? "";
     this.remotePort = s.remotePort ?? 0;
@@ -83,44 +72,71 @@ class BunSocket implements Socket {
   }
 
   start(events: SocketEvents): void {
+    if (this.#started) throw new Error("Socket.start() called twice");
+    this.#started = true;
     this.#events = events;
+    if (this.#held.length > 0 && !this.#paused) queueMicrotask(() => this.#deliverHeld());
+    if (this.#closed && this.#closeDelivered) queueMicrotask(() => events.close());
   }
 
   write(bytes: Uint8Array): boolean {
-    if (this.#closed) return true;
+    if (this.#closed || this.#ending) return false;
     if (this.#tail.length > 0) {
       this.#tail.push(bytes);
+      this.#needDrain = true;
       return false;
     }
+    if (bytes.length === 0) return true;
     const n = this.#s.write(bytes);
     if (n >= bytes.length) return true;
-    if (n < 0) return true; // closed underneath us; `close` follows
+    if (n < 0) return false; // closed underneath us; `close` follows
     this.#tail.push(n === 0 ? bytes : bytes.subarray(n));
+    this.#needDrain = true;
     return false;
   }
 
   pause(): void {
+    if (this.#paused) return;
+    this.#paused = true;
     if (!this.#closed) this.#s.pause();
   }
 
   resume(): void {
-    if (!this.#closed) this.#s.resume();
+    if (!this.#paused) return;
+    this.#paused = false;
+    if (this.#closed) return;
+    this.#s.resume();
+    // Never deliver from inside resume(): the core may be mid-update.
+    if (this.#held.length > 0) queueMicrotask(() => this.#deliverHeld());
   }
 
   end(): void {
-    if (this.#closed) return;
+    if (this.#closed || this.#ending) return;
     this.#ending = true;
-    if (this.#tail.length === 0) this.#s.end();
+    if (this.#tail.length === 0) this.#s.shutdown();
   }
 
   destroy(): void {
     if (this.#closed) return;
+    this.#closed = true;
     this.#tail.length = 0;
-    this.#s.terminate();
+    this.#held.length = 0;
+    this.#s.terminate(); // runs onClose synchronously; it defers the event
+    this.onClose();
+  }
+
+  #deliverHeld(): void {
+    const held = this.#held;
+    while (held.length > 0 && !this.#paused && !this.#closed && this.#started) {
+      const item = held.shift()!;
+      if (item === HELD_END) this.#events.end();
+      else this.#events.data(item);
+    }
   }
 
   /** Bun: the kernel can take more. Send the tail, then tell the core. */
   onDrain(): void {
+    if (this.#closed) return;
     const tail = this.#tail;
     while (tail.length > 0) {
       const b = tail[0];
@@ -133,26 +149,41 @@ class BunSocket implements Socket {
       tail.shift();
     }
     if (this.#ending) {
-      this.#s.end();
+      this.#s.shutdown();
       return;
     }
-    this.#events.drain();
+    if (this.#needDrain) {
+      this.#needDrain = false;
+      this.#events.drain();
+    }
   }
 
-  onData(d: Uint8Array): void {
-    // Bun hands each callback a fresh Buffer of its own: no copy needed.
-    this.#events.data(d);
+  onData(bytes: Uint8Array): void {
+    if (this.#closed) return;
+    if (this.#paused || !this.#started || this.#held.length > 0) this.#held.push(bytes);
+    else this.#events.data(bytes);
   }
 
   onEnd(): void {
-    this.#events.end();
+    if (this.#closed) return;
+    if (this.#paused || !this.#started || this.#held.length > 0) this.#held.push(HELD_END);
+    else this.#events.end();
+  }
+
+  onError(): void {
+    // Never thrown: the socket is cut, and `close` follows.
+    if (!this.#closed) this.destroy();
   }
 
   onClose(): void {
-    if (this.#closed) return;
     this.#closed = true;
+    if (this.#closeDelivered) return;
+    this.#closeDelivered = true;
     this.#tail.length = 0;
-    this.#events.close();
+    this.#held.length = 0;
+    if (!this.#started) return; // start() delivers it
+    const events = this.#events;
+    queueMicrotask(() => events.close());
   }
 }
 
@@ -167,14 +198,14 @@ export const bunTransport: Transport = {
   runtime: "bun",
   listen(options: ListenOptions, onSocket: (socket: Socket) => void): Promise<Listener> {
     try {
-      const listener = bun().listen({
+      const listener = bun().listen<BunSocket>({
         hostname: options.hostname,
         port: options.port,
-        reusePort: options.reusePort,
+        ...(options.reusePort === true ? { reusePort: true } : {}),
         allowHalfOpen: true,
         socket: {
           open(s) {
-            s.setNoDelay?.(true);
+            s.setNoDelay(true);
             const socket = new BunSocket(s);
             s.data = socket;
             onSocket(socket);
@@ -183,7 +214,7 @@ export const bunTransport: Transport = {
           drain: (s) => s.data.onDrain(),
           end: (s) => s.data.onEnd(),
           close: (s) => s.data?.onClose(),
-          error: (s) => s.data?.onClose(),
+          error: (s) => s.data?.onError(),
         },
       });
       return Promise.resolve({

@@ -14,29 +14,7 @@ import type { Listener, ListenOptions, Socket, SocketEvents, Transport } from ".
 import { type Server, serveWith } from "../src/server.ts";
 import type { ServeOptions } from "../src/options.ts";
 
-// Structural shims of the Deno APIs used here, so the published types never
-// need Deno's global types.
-interface DenoNetAddr {
-  hostname: string;
-  port: number;
-}
-interface DenoConn {
-  readonly remoteAddr: DenoNetAddr;
-  readonly localAddr: DenoNetAddr;
-  read(p: Uint8Array): Promise<number | null>;
-  write(p: Uint8Array): Promise<number>;
-  closeWrite(): Promise<void>;
-  close(): void;
-  setNoDelay(noDelay?: boolean): void;
-}
-interface DenoListener extends AsyncIterable<DenoConn> {
-  readonly addr: DenoNetAddr;
-  accept(): Promise<DenoConn>;
-  close(): void;
-}
-interface DenoNamespace {
-  listen(options: { hostname: string; port: number; transport: "tcp"; reusePort?: boolean }): DenoListener;
-}
+import type { DenoConn, DenoListener, DenoNamespace } from "./_types/deno.ts";
 
 const EVENTS_NOT_STARTED: SocketEvents = { data() {}, drain() {}, end() {}, close() {} };
 
@@ -50,7 +28,13 @@ const HIGH_WATER_BYTES = 64 * 1024;
  * One Deno TCP connection. Deno's reads are pull-based: a loop reads into a
  * buffer owned by this socket (sized to the traffic, so an idle connection
  * holds only a small one) and hands the core a copy of what arrived.
- * Writes are queued and written in order by one write loop.
+ * Writes are queued and written in order by one write loop, which also
+ * finishes partial writes (`conn.write` may take less than it was given).
+ *
+ * `end()` is Node's half-close: once the queue is out the write side is shut
+ * (FIN) and the connection closes when the peer's FIN has been read too.
+ * `close` is always delivered asynchronously, never from inside a method the
+ * core called, as on Node.
  */
 class DenoSocket implements Socket {
   #conn: DenoConn;
@@ -58,6 +42,13 @@ class DenoSocket implements Socket {
   #readSize = MIN_READ_BYTES;
   #reading = false;
   #paused = false;
+  /** A read that completed after `pause()`: delivered on `resume()`. */
+  #held: Uint8Array | null = null;
+  /** The peer's FIN was read (`end` delivered or held). */
+  #readEnded = false;
+  #endHeld = false;
+  /** Our FIN went out. */
+  #writeEnded = false;
   #closed = false;
   #queue: Uint8Array[] = [];
   #queuedBytes = 0;
@@ -78,6 +69,7 @@ class DenoSocket implements Socket {
   }
 
   start(events: SocketEvents): void {
+    if (this.#events !== EVENTS_NOT_STARTED) throw new Error("Socket.start() called twice");
     this.#events = events;
     try {
       this.#conn.setNoDelay(true);
@@ -92,28 +84,38 @@ class DenoSocket implements Socket {
     this.#reading = true;
     let buf = new Uint8Array(this.#readSize);
     try {
-      while (!this.#paused && !this.#closed) {
+      while (!this.#paused && !this.#closed && !this.#readEnded) {
         const n = await this.#conn.read(buf);
+        if (this.#closed) break;
         if (n === null) {
-          this.#reading = false;
-          if (!this.#closed) this.#events.end();
-          return;
+          this.#readEnded = true;
+          if (this.#paused) this.#endHeld = true;
+          else this.#events.end();
+          this.#closeIfDone();
+          break;
         }
         // The core owns what it is given: hand it a copy, keep the buffer.
-        this.#events.data(buf.slice(0, n));
+        const chunk = buf.slice(0, n);
+        if (this.#paused) {
+          // Paused while this read was in flight: keep it for resume().
+          this.#held = chunk;
+          break;
+        }
+        this.#events.data(chunk);
         if (n === buf.length && buf.length < MAX_READ_BYTES) buf = new Uint8Array((this.#readSize = buf.length * 2));
         else if (n < buf.length >> 3 && buf.length > MIN_READ_BYTES) buf = new Uint8Array((this.#readSize = buf.length >> 1));
       }
     } catch {
-      this.#reading = false;
+      // Reset by the peer, or interrupted by our own close().
       this.#close();
-      return;
+    } finally {
+      this.#reading = false;
     }
-    this.#reading = false;
   }
 
   write(bytes: Uint8Array): boolean {
-    if (this.#closed) return true;
+    if (this.#closed || this.#endAfterWrites) return false;
+    if (bytes.length === 0) return this.#queuedBytes <= HIGH_WATER_BYTES;
     this.#queue.push(bytes);
     this.#queuedBytes += bytes.length;
     if (!this.#writing) this.#writeLoop();
@@ -140,19 +142,23 @@ class DenoSocket implements Socket {
           }
         }
         this.#queue = [];
-        this.#queuedBytes = 0;
+        this.#queuedBytes = chunk.length;
         let off = 0;
-        while (off < chunk.length) off += await this.#conn.write(off === 0 ? chunk : chunk.subarray(off));
+        while (off < chunk.length) {
+          off += await this.#conn.write(off === 0 ? chunk : chunk.subarray(off));
+          if (this.#closed) return;
+        }
+        this.#queuedBytes -= chunk.length;
       }
     } catch {
-      this.#writing = false;
       this.#close();
       return;
+    } finally {
+      this.#writing = false;
     }
-    this.#writing = false;
     if (this.#closed) return;
     if (this.#endAfterWrites) {
-      this.#finishEnd();
+      this.#shutdownWrite();
       return;
     }
     if (this.#needDrain) {
@@ -168,19 +174,45 @@ class DenoSocket implements Socket {
   resume(): void {
     if (!this.#paused) return;
     this.#paused = false;
-    if (!this.#closed) this.#readLoop();
+    if (this.#closed) return;
+    // Never deliver from inside resume(): the core may be mid-update.
+    queueMicrotask(() => {
+      if (this.#closed || this.#paused) return;
+      const held = this.#held;
+      if (held !== null) {
+        this.#held = null;
+        this.#events.data(held);
+        if (this.#closed || this.#paused) return;
+      }
+      if (this.#endHeld) {
+        this.#endHeld = false;
+        this.#events.end();
+        return;
+      }
+      this.#readLoop();
+    });
   }
 
   end(): void {
-    if (this.#closed) return;
+    if (this.#closed || this.#endAfterWrites) return;
     this.#endAfterWrites = true;
-    if (!this.#writing) this.#finishEnd();
+    if (!this.#writing) this.#shutdownWrite();
   }
 
-  #finishEnd(): void {
-    // Closing both directions once our bytes are out: the core only ends a
-    // connection it will not read from again.
-    this.#close();
+  /** All queued bytes are out: send FIN, then close once the peer's FIN is in. */
+  async #shutdownWrite(): Promise<void> {
+    try {
+      await this.#conn.closeWrite();
+    } catch {
+      this.#close();
+      return;
+    }
+    this.#writeEnded = true;
+    this.#closeIfDone();
+  }
+
+  #closeIfDone(): void {
+    if (this.#readEnded && this.#writeEnded) this.#close();
   }
 
   destroy(): void {
@@ -191,12 +223,15 @@ class DenoSocket implements Socket {
     if (this.#closed) return;
     this.#closed = true;
     this.#queue = [];
+    this.#queuedBytes = 0;
+    this.#held = null;
     try {
       this.#conn.close();
     } catch {
       // already closed
     }
-    this.#events.close();
+    const events = this.#events;
+    queueMicrotask(() => events.close());
   }
 }
 
@@ -244,16 +279,20 @@ export const denoTransport: Transport = {
   listen(options: ListenOptions, onSocket: (socket: Socket) => void): Promise<Listener> {
     let listener: DenoListener;
     try {
-      listener = deno().listen({
+      const d = deno();
+      if (options.reusePort === true && !("listenDatagram" in d)) {
+        // Deno.listen({ reusePort: true }) without --unstable-net does not
+        // throw: Deno prints an error and exits the process (code 70). The
+        // unstable-net APIs (listenDatagram) are only present under the flag.
+        throw new Error("reusePort on Deno needs the --unstable-net flag (Deno.listen({ reusePort: true }) is unstable): run deno with --unstable-net");
+      }
+      listener = d.listen({
         hostname: options.hostname,
         port: options.port,
         transport: "tcp",
-        ...(options.reusePort ? { reusePort: true } : {}),
+        ...(options.reusePort === true ? { reusePort: true } : {}),
       });
     } catch (e) {
-      if (options.reusePort && e instanceof TypeError) {
-        return Promise.reject(new Error("reusePort on Deno needs the --unstable-net flag: run deno with --unstable-net", { cause: e }));
-      }
       return Promise.reject(e);
     }
     let open = true;
@@ -262,9 +301,20 @@ export const denoTransport: Transport = {
         let conn: DenoConn;
         try {
           conn = await listener.accept();
-        } catch {
-          if (!open) return;
-          continue; // a failed accept (EMFILE, reset) must not stop the server
+        } catch (e) {
+          if (!open || (e instanceof Error && e.name === "BadResource")) return;
+          // A failed accept (EMFILE, a reset before accept) must not stop the
+          // server, nor spin: try again shortly.
+          await new Promise((r) => setTimeout(r, 10));
+          continue;
+        }
+        if (!open) {
+          try {
+            conn.close();
+          } catch {
+            // already closed
+          }
+          return;
         }
         onSocket(new DenoSocket(conn));
       }

@@ -19,8 +19,13 @@ export interface BunSocket<Data> {
    * rest is NOT buffered by Bun), or -1 when the socket is closed.
    */
   write(data: Uint8Array): number;
-  /** Shuts down the write side (FIN). Drops nothing Bun holds; the caller keeps its own tail. */
+  /**
+   * Closes the socket at once (its `close` handler runs soon after), even with
+   * `allowHalfOpen`. The adapter uses `shutdown()` instead.
+   */
   end(): void;
+  /** Half-close: sends FIN, keeps reading; `close` follows the peer's FIN. */
+  shutdown(halfClose?: boolean): void;
   /** Closes at once (RST when data is unsent); `close` fires synchronously. */
   terminate(): void;
   /** Stops reading from the kernel. */

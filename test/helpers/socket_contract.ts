@@ -268,8 +268,8 @@ export function describeSocketContract(name: string, transport: Transport, optio
       await withHarness(transport, async (h) => {
         const { client, server } = await h.connect();
         client.sock.pause(); // make the bytes queue up in the transport
-        const TOTAL = 2 * 1024 * 1024;
-        server.socket.write(pattern(0, TOTAL, 11));
+        const TOTAL = 16 * 1024 * 1024; // more than any kernel buffer takes at once
+        assert.equal(server.socket.write(pattern(0, TOTAL, 11)), false, "bytes are left queued");
         server.socket.end();
         await sleep(50);
         assert.equal(server.closes, 0);
@@ -281,7 +281,10 @@ export function describeSocketContract(name: string, transport: Transport, optio
         await until(() => server.closes === 1, "server close");
         await sleep(50);
         assert.equal(server.closes, 1);
-        assert.deepEqual(server.log, ["end", "close"]);
+        // Node and Deno report the peer's FIN (`end`) before `close`; Bun
+        // goes straight to `close` after a half-close of ours.
+        assert.equal(server.log.at(-1), "close");
+        assert.ok(!server.log.includes("data") && !server.log.includes("drain"), server.log.join());
       });
     });
 
