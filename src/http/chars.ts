@@ -67,6 +67,23 @@ export const HOST: Uint8Array = table((b) =>
   isDigit(b) || isAlpha(b) || "-._~%!$&'()*+,;=:[]".includes(String.fromCharCode(b))
 );
 
+/**
+ * reg-name and IPv4address bytes (RFC 3986 §3.2.2): unreserved / sub-delims,
+ * plus "%" (pct-encoded, whose two hex digits are checked by the caller).
+ */
+export const REG_NAME: Uint8Array = table((b) =>
+  isDigit(b) || isAlpha(b) || "-._~!$&'()*+,;=".includes(String.fromCharCode(b))
+);
+
+/**
+ * Bytes inside an IP-literal's brackets (RFC 3986 §3.2.2): IPv6address
+ * (hex digits, ":" and "." for an embedded IPv4) and IPvFuture
+ * ("v" HEXDIG "." unreserved / sub-delims / ":"), which together cover these.
+ */
+export const IP_LITERAL: Uint8Array = table((b) =>
+  isDigit(b) || isAlpha(b) || "-._~!$&'()*+,;=:".includes(String.fromCharCode(b))
+);
+
 /** Hexadecimal digit values, -1 for any other byte (chunk-size, RFC 9112 §7.1). */
 export const HEX: Int8Array = (() => {
   const t = new Int8Array(256).fill(-1);

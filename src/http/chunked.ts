@@ -13,7 +13,7 @@ import { ParseError } from "./errors.ts";
 const S = {
   SIZE_START: 0,
   SIZE: 1,
-  EXT: 2, // after the size or an extension: BWS, then ";" or CR
+  EXT: 2, // after an extension value: BWS ";", or CR
   EXT_NAME_START: 3,
   EXT_NAME: 4,
   EXT_AFTER_NAME: 5,
@@ -31,6 +31,7 @@ const S = {
   TRAILER_LF: 17,
   END_LF: 18,
   DONE: 19,
+  EXT_BWS: 20, // whitespace after the size or a value: only more BWS, then ";"
 } as const;
 
 /** Largest chunk-size we accept: beyond 2^53 numbers lose precision. */
@@ -113,7 +114,9 @@ export class ChunkedDecoder {
           } else if (b === 0x3b /* ; */) {
             state = S.EXT_NAME_START;
           } else if (b === SP || b === HTAB) {
-            state = S.EXT;
+            // BWS is only allowed before a ";" (RFC 9112 §7.1.1): "5 \r\n"
+            // is not a chunk-size line.
+            state = S.EXT_BWS;
           } else {
             return this.#fail(ParseError.INVALID_CHUNK_SIZE);
           }
@@ -185,11 +188,18 @@ export class ChunkedDecoder {
 /** One step of the chunk-extension grammar; -1 on a byte it does not allow. */
 function extension(state: number, b: number): number {
   const ws = b === SP || b === HTAB;
+  // chunk-ext = *( BWS ";" BWS chunk-ext-name [ BWS "=" BWS chunk-ext-val ] )
+  // (RFC 9112 §7.1.1): whitespace may precede ";" and surround "=", but
+  // never ends the line.
   switch (state) {
     case S.EXT:
-      if (ws) return S.EXT;
+      if (ws) return S.EXT_BWS;
       if (b === 0x3b) return S.EXT_NAME_START;
       if (b === CR) return S.SIZE_LF;
+      return -1;
+    case S.EXT_BWS:
+      if (ws) return S.EXT_BWS;
+      if (b === 0x3b) return S.EXT_NAME_START;
       return -1;
     case S.EXT_NAME_START:
       if (ws) return S.EXT_NAME_START;
@@ -205,7 +215,6 @@ function extension(state: number, b: number): number {
       if (ws) return S.EXT_AFTER_NAME;
       if (b === 0x3d) return S.EXT_VALUE_START;
       if (b === 0x3b) return S.EXT_NAME_START;
-      if (b === CR) return S.SIZE_LF;
       return -1;
     case S.EXT_VALUE_START:
       if (ws) return S.EXT_VALUE_START;
@@ -213,7 +222,7 @@ function extension(state: number, b: number): number {
       return TOKEN[b] === 1 ? S.EXT_VALUE : -1;
     case S.EXT_VALUE:
       if (TOKEN[b] === 1) return S.EXT_VALUE;
-      if (ws) return S.EXT;
+      if (ws) return S.EXT_BWS;
       if (b === 0x3b) return S.EXT_NAME_START;
       if (b === CR) return S.SIZE_LF;
       return -1;

@@ -22,11 +22,13 @@ import {
   CR,
   equalsLower,
   FIELD_VALUE,
-  HOST,
+  HEX,
   HTAB,
+  IP_LITERAL,
   latin1,
   LF,
   LOWER,
+  REG_NAME,
   SP,
   TARGET,
   TOKEN,
@@ -95,12 +97,34 @@ export function findHeadEnd(
       scan.error = ParseError.INVALID_LINE_ENDING;
       return HEAD_ERROR;
     }
-    if (lf - 1 === scan.lineStart) {
+    const lineStart = scan.lineStart;
+    if (lf - 1 === lineStart) {
+      if (!scan.pastRequestLine) {
+        // RFC 9112 §2.2: empty lines before the request line are ignored.
+        // The connection skips those at the start of a read; this catches
+        // one whose CR and LF arrived in different reads.
+        scan.lineStart = lf + 1;
+        i = lf + 1;
+        scan.pos = i;
+        continue;
+      }
       if (lf + 1 - start > limits.maxHeaderBytes) {
         scan.error = ParseError.HEADERS_TOO_LARGE;
         return HEAD_ERROR;
       }
       return lf + 1;
+    }
+    // A line that starts with CR but is not the blank line ("\r\r\n") can
+    // never become valid: say so now instead of waiting for more bytes.
+    if (buf[lineStart] === CR) {
+      scan.error = ParseError.INVALID_LINE_ENDING;
+      return HEAD_ERROR;
+    }
+    if (!scan.pastRequestLine && lf - lineStart > limits.maxRequestTargetBytes + 32) {
+      // The same bound as for an incomplete request line below, so the
+      // answer (414, not 431) does not depend on how the bytes were split.
+      scan.error = ParseError.TARGET_TOO_LONG;
+      return HEAD_ERROR;
     }
     scan.pastRequestLine = true;
     scan.lineStart = lf + 1;
@@ -109,7 +133,7 @@ export function findHeadEnd(
   }
   if (!scan.pastRequestLine) {
     // Method, two spaces and "HTTP/1.1\r" fit easily in 32 bytes more.
-    if (end - start > limits.maxRequestTargetBytes + 32) {
+    if (end - scan.lineStart > limits.maxRequestTargetBytes + 32) {
       scan.error = ParseError.TARGET_TOO_LONG;
       return HEAD_ERROR;
     }
@@ -157,6 +181,8 @@ export function parseHead(
   limits: HeadLimits,
 ): number {
   head.buf = buf;
+  // Empty lines findHeadEnd let through before the request line (RFC 9112 §2.2).
+  while (buf[start] === CR && buf[start + 1] === LF) start += 2;
   // Request line: method SP request-target SP HTTP-version CRLF (RFC 9112 §3).
   let i = start;
   while (TOKEN[buf[i]] === 1) i++;
@@ -221,6 +247,7 @@ export function parseHead(
   let teChunkedLast = false;
   let teChunkedCount = 0;
   let teOther = false;
+  let expectFailed = false;
   const maxCount = limits.maxHeaderCount;
   while (i < fieldsEnd) {
     const nameStart = i;
@@ -253,10 +280,7 @@ export function parseHead(
     const first = LOWER[buf[nameStart]];
     if (len === 4 && first === 0x68 /* h */ && equalsLower(buf, nameStart, nameEnd, "host")) {
       hosts++;
-      if (valueStart === valueEnd) return ParseError.INVALID_HOST;
-      for (let j = valueStart; j < valueEnd; j++) {
-        if (HOST[buf[j]] === 0) return ParseError.INVALID_HOST;
-      }
+      if (!isHost(buf, valueStart, valueEnd)) return ParseError.INVALID_HOST;
       head.hostStart = valueStart;
       head.hostEnd = valueEnd;
     } else if (len === 14 && first === 0x63 /* c */ && equalsLower(buf, nameStart, nameEnd, "content-length")) {
@@ -264,13 +288,16 @@ export function parseHead(
       // RFC 9110 §8.6: Content-Length = 1*DIGIT. No sign, no list, no spaces.
       if (valueStart === valueEnd) return ParseError.INVALID_CONTENT_LENGTH;
       let n = 0;
+      let significant = valueStart;
       for (let j = valueStart; j < valueEnd; j++) {
         const d = buf[j] - 0x30;
         if (d < 0 || d > 9) return ParseError.INVALID_CONTENT_LENGTH;
+        if (n === 0 && d === 0) significant = j + 1;
         n = n * 10 + d;
       }
       // Past 2^53 the number is no longer exact; no body is that large.
-      if (valueEnd - valueStart > 15) return ParseError.BODY_TOO_LARGE;
+      // Leading zeros do not count: "000…05" is 5.
+      if (valueEnd - significant > 15) return ParseError.BODY_TOO_LARGE;
       head.contentLength = n;
     } else if (len === 17 && first === 0x74 /* t */ && equalsLower(buf, nameStart, nameEnd, "transfer-encoding")) {
       teSeen = true;
@@ -309,8 +336,10 @@ export function parseHead(
         else if (equalsLower(buf, s, j, "keep-alive")) connKeepAlive = true;
       }
     } else if (len === 6 && first === 0x65 /* e */ && equalsLower(buf, nameStart, nameEnd, "expect")) {
+      // Reported after the framing checks below: a request with bad framing
+      // gets 400, whatever it expects.
       if (equalsLower(buf, valueStart, valueEnd, "100-continue")) head.expectContinue = true;
-      else return ParseError.EXPECTATION_FAILED;
+      else expectFailed = true;
     }
   }
   head.fieldCount = count;
@@ -333,11 +362,40 @@ export function parseHead(
     if (teOther) return ParseError.UNSUPPORTED_TRANSFER_CODING;
     head.chunked = true;
   }
+  // RFC 9110 §10.1.1: an expectation other than 100-continue MAY get 417.
+  if (expectFailed) return ParseError.EXPECTATION_FAILED;
   head.keepAlive = head.minor === 1 ? !connClose : connKeepAlive && !connClose;
   return ParseError.NONE;
 }
 
 const SLASH_ = 0x2f;
+
+/**
+ * Host = uri-host [ ":" port ] (RFC 9110 §7.2), uri-host = IP-literal /
+ * IPv4address / reg-name (RFC 3986 §3.2.2), port = *DIGIT. An empty host is
+ * invalid for http URIs (RFC 9110 §4.2.1).
+ */
+function isHost(buf: Uint8Array, start: number, end: number): boolean {
+  let i = start;
+  if (buf[i] === 0x5b /* [ */) {
+    i++;
+    while (i < end && IP_LITERAL[buf[i]] === 1) i++;
+    if (i === start + 1 || i >= end || buf[i] !== 0x5d /* ] */) return false;
+    i++;
+  } else {
+    while (i < end) {
+      const b = buf[i];
+      if (REG_NAME[b] === 1) i++;
+      else if (b === 0x25 /* % */ && i + 2 < end && HEX[buf[i + 1]] >= 0 && HEX[buf[i + 2]] >= 0) i += 3;
+      else break;
+    }
+    if (i === start) return false;
+  }
+  if (i === end) return true;
+  if (buf[i] !== COLON) return false;
+  for (i++; i < end; i++) if (buf[i] < 0x30 || buf[i] > 0x39) return false;
+  return true;
+}
 
 /** absolute-form: scheme "://" ... (RFC 9112 §3.2.2); scheme = ALPHA *(ALPHA / DIGIT / "+" / "-" / ".") */
 function isAbsoluteForm(buf: Uint8Array, start: number, end: number): boolean {

@@ -89,7 +89,10 @@ export interface SeenRequest {
   method: string;
   url: string;
   headers: [string, string][];
-  /** The body as latin1 text, or `"<error: ...>"` when reading it failed. */
+  /**
+   * The body as latin1 text; `"<pending>"` while it is still arriving,
+   * `"<error: ...>"` when reading it failed.
+   */
   body: string;
 }
 
@@ -157,7 +160,7 @@ export async function runConnection(
       method: req.method,
       url: req.url,
       headers: [...req.headers] as [string, string][],
-      body: "",
+      body: "<pending>",
     };
     requests.push(seen);
     try {
