@@ -411,7 +411,13 @@ function isAbsoluteForm(buf: Uint8Array, start: number, end: number): boolean {
     }
     break;
   }
-  return buf[i] === COLON && buf[i + 1] === SLASH_ && buf[i + 2] === SLASH_ && i + 3 < end;
+  if (buf[i] !== COLON || buf[i + 1] !== SLASH_ || buf[i + 2] !== SLASH_) return false;
+  // The authority must be a valid Host: no userinfo (RFC 9110 §4.2.4: a
+  // recipient SHOULD treat it as an error), no empty host (§4.2.1).
+  const authority = i + 3;
+  let j = authority;
+  while (j < end && buf[j] !== SLASH_ && buf[j] !== 0x3f /* ? */) j++;
+  return isHost(buf, authority, j);
 }
 
 /** Returns an interned string for common methods, so each request does not allocate one. */
