@@ -30,6 +30,8 @@ import { type ErrorResponse, errorResponse, ParseError } from "./http/errors.ts"
 import { chunkHeader, OutBuffer, scratch, statusLine } from "./http/writer.ts";
 import { dateLine } from "./http/date.ts";
 import { CR, LF } from "./http/chars.ts";
+import type { Admission, Job } from "./backpressure.ts";
+import type { StatsCounters } from "./stats.ts";
 
 /** Where a connection is in its life; see the module doc. */
 export type ConnectionState = "idle" | "reading" | "processing" | "writing" | "closing";
@@ -43,10 +45,16 @@ export interface ConnectionHost {
   readonly staticBody?: ((response: Response) => string | Uint8Array | null) | undefined;
   /** True once graceful shutdown began. */
   readonly closing: boolean;
-  /** A request was parsed and is about to reach the handler. */
-  requestStarted(): void;
-  /** A response was fully written (or abandoned). */
-  requestFinished(status: number): void;
+  /** Counters to bump. */
+  readonly counters: StatsCounters;
+  /** True while the server as a whole must not read (overload, `slow_down`). */
+  readonly gated: boolean;
+  /** A request is parsed: may it run now? */
+  admit(job: Job): Admission;
+  /** An admitted request is over (answered or abandoned). */
+  requestDone(): void;
+  /** A queued request will never run (its connection closed). */
+  forget(job: Job): void;
   /** The handler threw; returns the response to send. */
   handlerFailed(error: unknown): Response | Promise<Response>;
   /** The socket is gone. */
@@ -76,6 +84,8 @@ const SETTLE_HOPS = 12;
 const MAX_BUFFERED_BODY = 64 * 1024;
 /** At most this many bytes of an unread request body are drained to keep the connection. */
 const MAX_DRAIN_BYTES = 256 * 1024;
+/** How long a connection we ended may wait for the peer's FIN before it is cut. */
+const LINGER_MS = 5000;
 
 const CRLF = new Uint8Array([CR, LF]);
 const LAST_CHUNK = new Uint8Array([0x30, CR, LF, CR, LF]);
@@ -99,9 +109,17 @@ function settleBarrier(): Promise<void> {
   return hop;
 }
 
-/** One request and the response to it. */
-class Exchange {
+/** One request and the response to it; also its ticket for admission. */
+class Exchange implements Job {
   state = PENDING;
+  conn: Connection;
+  /** Admitted by the backpressure manager (and so counted in flight). */
+  admitted = false;
+  /** Waiting in the backpressure manager's queue. */
+  queued = false;
+  priority = 0;
+  /** performance.now() when the head was parsed. */
+  startedAt = 0;
   head: RequestHead;
   request: IncomingRequest | null = null;
   body: BodySource | null;
@@ -124,11 +142,54 @@ class Exchange {
   /** Raw length framing asked by the handler for a streamed body. */
   fixedLength = -1;
 
-  constructor(head: RequestHead, body: BodySource | null) {
+  constructor(conn: Connection, head: RequestHead, body: BodySource | null) {
+    this.conn = conn;
     this.head = head;
     this.body = body;
     this.close = !head.keepAlive;
   }
+
+  admit(): void {
+    this.queued = false;
+    this.admitted = true;
+    this.conn.run(this);
+  }
+
+  refuse(): void {
+    this.queued = false;
+    this.conn.refuse(this);
+  }
+}
+
+const OVERLOADED_BODY = "Service Unavailable: server busy, retry later\n";
+const overloadedCache = new Map<number, { head: Uint8Array; tail: Uint8Array }>();
+/** 503 for refused work; the connection stays open (its framing is intact). */
+function overloaded(retryAfterSeconds: number): ErrorResponse {
+  let r = overloadedCache.get(retryAfterSeconds);
+  if (r === undefined) {
+    r = {
+      head: encoder.encode("HTTP/1.1 503 Service Unavailable\r\n"),
+      tail: encoder.encode(
+        `Retry-After: ${retryAfterSeconds}\r\nContent-Type: text/plain; charset=utf-8\r\n` +
+          `Content-Length: ${OVERLOADED_BODY.length}\r\n\r\n${OVERLOADED_BODY}`,
+      ),
+    };
+    overloadedCache.set(retryAfterSeconds, r);
+  }
+  return { status: 503, head: r.head, tail: r.tail };
+}
+
+/** The bytes that refuse a whole connection over `maxConnections`. */
+export function refusedConnectionBytes(retryAfterSeconds: number): Uint8Array {
+  const r = overloaded(retryAfterSeconds);
+  const date = dateLine();
+  const closeLine = encoder.encode("Connection: close\r\n");
+  const out = new Uint8Array(r.head.length + date.length + closeLine.length + r.tail.length);
+  out.set(r.head, 0);
+  out.set(date, r.head.length);
+  out.set(closeLine, r.head.length + date.length);
+  out.set(r.tail, r.head.length + date.length + closeLine.length);
+  return out;
 }
 
 /** One accepted socket, from its first byte to its close. */
@@ -163,6 +224,16 @@ export class Connection implements SocketEvents, BodyOwner {
   #headStarted = 0;
   /** Requests answered on this connection. */
   requestCount = 0;
+  /** Body bytes received for the request being read (rate check). */
+  #bodyReceived = 0;
+  /** When the current request body started arriving (ms), or 0. */
+  #bodyStarted = 0;
+  /** Time spent paused for body backpressure while receiving (ms); excluded from the rate. */
+  #bodyPausedMs = 0;
+  #bodyPausedAt = 0;
+  #writeBlockedSince = 0;
+  /** When we called socket.end() (ms), or 0. */
+  #endedAt = 0;
 
   constructor(socket: Socket, host: ConnectionHost) {
     this.socket = socket;
@@ -185,6 +256,8 @@ export class Connection implements SocketEvents, BodyOwner {
   data(chunk: Uint8Array): void {
     if (this.#closed) return;
     this.lastActive = Date.now();
+    this.#host.counters.bytesIn += chunk.length;
+    if (this.#bodyMode !== BODY_NONE) this.#bodyReceived += chunk.length;
     if (this.#ending && this.#bodyMode === BODY_NONE) return; // nothing more will be read
     let buf = chunk;
     const pending = this.#pending;
@@ -220,7 +293,7 @@ export class Connection implements SocketEvents, BodyOwner {
     this.#ending = true;
     if (this.#bodyExchange !== null) this.#bodyExchange.body?.fail(new Error("Client closed before the request body was complete"));
     for (const ex of this.#queue) ex.request?.abort();
-    if (this.#queue.length === 0) this.socket.end();
+    if (this.#queue.length === 0) this.#end();
   }
 
   close(): void {
@@ -233,8 +306,10 @@ export class Connection implements SocketEvents, BodyOwner {
       if (ex.body !== null && !ex.body.complete) ex.body.fail(gone);
       if (ex.reader !== null) ex.reader.cancel(gone).catch(() => {});
       else if (ex.response?.body && !ex.response.bodyUsed) ex.response.body.cancel(gone).catch(() => {});
-      if (ex.state !== DONE) this.#host.requestFinished(0);
-      ex.state = DONE;
+      if (ex.state !== DONE) {
+        this.#host.counters.aborted++;
+        this.#finish(ex, false);
+      }
     }
     this.#queue.length = 0;
     for (const w of this.#drainWaiters) w();
@@ -262,10 +337,23 @@ export class Connection implements SocketEvents, BodyOwner {
 
   // ---- reading and parsing ---------------------------------------------
 
+  /** The server's reading gate changed (`slow_down`). */
+  gateChanged(): void {
+    this.#updateReading();
+  }
+
   #updateReading(): void {
-    const paused = this.#pausedForBody || this.#pausedForPipeline || this.#pausedForWrite;
+    const paused = this.#pausedForBody || this.#pausedForPipeline || this.#pausedForWrite || this.#host.gated;
     if (paused !== this.#socketPaused && !this.#closed) {
       this.#socketPaused = paused;
+      if (this.#bodyStarted !== 0) {
+        // Time we refused to read does not count against the client's rate.
+        if (paused) this.#bodyPausedAt = Date.now();
+        else if (this.#bodyPausedAt !== 0) {
+          this.#bodyPausedMs += Date.now() - this.#bodyPausedAt;
+          this.#bodyPausedAt = 0;
+        }
+      }
       if (paused) this.socket.pause();
       else this.socket.resume();
     }
@@ -325,6 +413,7 @@ export class Connection implements SocketEvents, BodyOwner {
         this.#chunked.reset(options.maxBodyBytes);
         this.#bodyMode = BODY_CHUNKED;
         receiving = true;
+        this.#startBodyClock(end - i);
       } else if (head.contentLength > 0) {
         const length = head.contentLength;
         if (length > options.maxBodyBytes) {
@@ -340,9 +429,10 @@ export class Connection implements SocketEvents, BodyOwner {
           this.#bodyMode = BODY_LENGTH;
           this.#bodyRemaining = length;
           receiving = true;
+          this.#startBodyClock(end - i);
         }
       }
-      const ex = new Exchange(head, body);
+      const ex = new Exchange(this, head, body);
       ex.receiving = receiving;
       if (receiving) this.#bodyExchange = ex;
       if (ex.close || this.#host.closing) {
@@ -350,7 +440,7 @@ export class Connection implements SocketEvents, BodyOwner {
         this.#ending = true;
       }
       this.#queue.push(ex);
-      this.#dispatch(ex);
+      this.#admit(ex);
     }
     this.#pending = null;
   }
@@ -381,8 +471,16 @@ export class Connection implements SocketEvents, BodyOwner {
     return i;
   }
 
+  #startBodyClock(alreadyHere: number): void {
+    this.#bodyStarted = this.lastActive;
+    this.#bodyReceived = alreadyHere;
+    this.#bodyPausedMs = 0;
+    this.#bodyPausedAt = 0;
+  }
+
   #bodyComplete(ex: Exchange): void {
     this.#bodyMode = BODY_NONE;
+    this.#bodyStarted = 0;
     this.#bodyExchange = null;
     ex.receiving = false;
     ex.body!.end();
@@ -399,13 +497,14 @@ export class Connection implements SocketEvents, BodyOwner {
     this.#ending = true;
     this.#pending = null;
     this.#headStarted = 0;
-    const ex = new Exchange(new RequestHead(), null);
+    const ex = new Exchange(this, new RequestHead(), null);
     ex.error = errorResponse(code);
     ex.status = ex.error.status;
     ex.close = true;
     ex.state = READY;
+    ex.startedAt = performance.now();
     this.#queue.push(ex);
-    this.#host.requestStarted();
+    this.#host.counters.requestsTotal++;
     this.#flush();
   }
 
@@ -413,6 +512,7 @@ export class Connection implements SocketEvents, BodyOwner {
   #rejectBody(ex: Exchange, code: number): void {
     this.#ending = true;
     this.#bodyMode = BODY_NONE;
+    this.#bodyStarted = 0;
     this.#bodyExchange = null;
     ex.body?.fail(new Error("Malformed request body"));
     if (ex.state === STREAMING || ex.state === DONE) {
@@ -433,16 +533,52 @@ export class Connection implements SocketEvents, BodyOwner {
   /** Called by the server's sweep about once a second. */
   sweep(now: number): "timeout" | "idle" | null {
     if (this.#closed) return null;
-    if (this.#headStarted !== 0 && this.#queue.length === 0 && now - this.#headStarted > this.#options.headersTimeoutMs) {
+    const o = this.#options;
+    if (this.#endedAt !== 0) {
+      // We sent FIN and wait for the peer's; a peer that never sends it
+      // must not hold the socket forever.
+      if (now - this.#endedAt > LINGER_MS) this.socket.destroy();
+      return null;
+    }
+    // Slowloris: a head that takes too long to arrive.
+    if (this.#headStarted !== 0 && this.#queue.length === 0 && now - this.#headStarted > o.headersTimeoutMs) {
       this.#reject(ParseError.REQUEST_TIMEOUT);
       return "timeout";
     }
-    if (this.state === "idle" && now - this.lastActive > this.#options.keepAliveTimeoutMs) {
-      this.#ending = true;
-      this.socket.end();
+    const bex = this.#bodyExchange;
+    if (bex !== null && this.#bodyStarted !== 0) {
+      // Slow POST: a body that takes too long, or arrives too slowly, while
+      // we are willing to read it.
+      const elapsed = now - this.#bodyStarted;
+      let pausedMs = this.#bodyPausedMs;
+      if (this.#bodyPausedAt !== 0) pausedMs += now - this.#bodyPausedAt;
+      const active = elapsed - pausedMs;
+      const tooSlow = o.minBodyBytesPerSecond > 0 && active > o.headersTimeoutMs &&
+        this.#bodyReceived < (o.minBodyBytesPerSecond * active) / 1000;
+      if (elapsed > o.requestTimeoutMs || tooSlow) {
+        this.#rejectBody(bex, ParseError.REQUEST_TIMEOUT);
+        return "timeout";
+      }
+    }
+    // A peer that takes none of our bytes for too long.
+    if (this.#writeBlocked && now - this.#writeBlockedSince > o.writeTimeoutMs) {
+      this.socket.destroy();
+      return "timeout";
+    }
+    if (this.state === "idle" && now - this.lastActive > o.keepAliveTimeoutMs) {
+      this.#end();
       return "idle";
     }
     return null;
+  }
+
+  /** Sends FIN once; the sweep destroys the socket if the peer never answers it. */
+  #end(): void {
+    this.#ending = true;
+    if (this.#endedAt === 0) {
+      this.#endedAt = Date.now();
+      this.socket.end();
+    }
   }
 
   /** Graceful shutdown: finish what was received, then close. */
@@ -450,7 +586,7 @@ export class Connection implements SocketEvents, BodyOwner {
     if (this.#closed) return;
     this.#ending = true;
     for (const ex of this.#queue) ex.close = true;
-    if (this.#queue.length === 0) this.socket.end();
+    if (this.#queue.length === 0) this.#end();
   }
 
   /** Forced close at the shutdown deadline. */
@@ -465,12 +601,51 @@ export class Connection implements SocketEvents, BodyOwner {
 
   // ---- handler ---------------------------------------------------------
 
-  #dispatch(ex: Exchange): void {
+  #admit(ex: Exchange): void {
     const host = this.#host;
-    host.requestStarted();
-    const origin = this.#origin();
-    const request = new IncomingRequest(ex.head, ex.body, origin);
-    ex.request = request;
+    host.counters.requestsTotal++;
+    ex.startedAt = performance.now();
+    ex.request = new IncomingRequest(ex.head, ex.body, this.#origin());
+    const priority = host.options.priority;
+    if (priority !== undefined) {
+      try {
+        ex.priority = priority(ex.request as unknown as Request);
+      } catch {
+        ex.priority = 0;
+      }
+    }
+    const decision = host.admit(ex);
+    if (decision === "run") {
+      ex.admitted = true;
+      this.run(ex);
+    } else if (decision === "queued") {
+      ex.queued = true;
+    } else {
+      this.refuse(ex);
+    }
+  }
+
+  /** Backpressure refused this request: 503, and the connection goes on. */
+  refuse(ex: Exchange): void {
+    if (ex.state !== PENDING || this.#closed) return;
+    ex.error = overloaded(this.#options.retryAfterSeconds);
+    ex.status = 503;
+    ex.state = READY;
+    this.#scheduleFlush();
+  }
+
+  /** Calls the handler (the request was admitted). */
+  run(ex: Exchange): void {
+    if (this.#closed || ex.state !== PENDING) {
+      // Its connection is gone: give the slot back at once.
+      if (ex.admitted) {
+        ex.admitted = false;
+        this.#host.requestDone();
+      }
+      return;
+    }
+    const host = this.#host;
+    const request = ex.request!;
     ex.close ||= host.closing;
     let result: Response | Promise<Response>;
     try {
@@ -665,12 +840,7 @@ export class Connection implements SocketEvents, BodyOwner {
       if (ex.state === PENDING && ex.continuePending) this.#sendContinueInto(out, ex);
       break;
     }
-    for (let k = 0; k < finished; k++) {
-      const ex = queue[k];
-      ex.state = DONE;
-      this.#host.requestFinished(ex.status);
-      this.requestCount++;
-    }
+    for (let k = 0; k < finished; k++) this.#finish(queue[k], true);
     if (finished > 0) queue.splice(0, finished);
     if (out.length > 0) this.#write(out.take());
     if (closeAfter) {
@@ -679,6 +849,23 @@ export class Connection implements SocketEvents, BodyOwner {
     }
     if (finished > 0) this.#afterExchange();
     if (streamEx !== null) this.#pump(streamEx);
+  }
+
+  /** The one place an exchange ends: counters, admission slot, state. */
+  #finish(ex: Exchange, answered: boolean): void {
+    ex.state = DONE;
+    if (ex.queued) {
+      ex.queued = false;
+      this.#host.forget(ex);
+    }
+    if (ex.admitted) {
+      ex.admitted = false;
+      this.#host.requestDone();
+    }
+    if (answered) {
+      this.requestCount++;
+      this.#host.counters.record(ex.status, performance.now() - ex.startedAt);
+    }
   }
 
   #sendContinueInto(out: OutBuffer, ex: Exchange): void {
@@ -698,7 +885,7 @@ export class Connection implements SocketEvents, BodyOwner {
         body.discard();
         if (this.#bodyMode === BODY_CHUNKED || this.#bodyRemaining > MAX_DRAIN_BYTES) {
           this.#ending = true;
-          this.socket.end();
+          this.#end();
           return;
         }
       }
@@ -709,7 +896,7 @@ export class Connection implements SocketEvents, BodyOwner {
       return;
     }
     if (this.#queue.length === 0 && (this.#peerEnded || (this.#ending && this.#bodyMode === BODY_NONE))) {
-      this.socket.end();
+      this.#end();
       return;
     }
     if (this.#pausedForPipeline && this.#queue.length < this.#options.maxPipelinedRequests) {
@@ -730,13 +917,15 @@ export class Connection implements SocketEvents, BodyOwner {
     }
     this.#queue.length = 0;
     this.#ending = true;
-    this.socket.end();
+    this.#end();
   }
 
   #write(bytes: Uint8Array): void {
     if (this.#closed) return;
+    this.#host.counters.bytesOut += bytes.length;
     if (!this.socket.write(bytes)) {
       this.#writeBlocked = true;
+      this.#writeBlockedSince = this.lastActive = Date.now();
       // Write-side backpressure: stop reading requests we could not answer.
       this.#pausedForWrite = true;
       this.#updateReading();
@@ -877,9 +1066,7 @@ export class Connection implements SocketEvents, BodyOwner {
       this.socket.destroy();
       return;
     }
-    ex.state = DONE;
-    this.#host.requestFinished(ex.status);
-    this.requestCount++;
+    this.#finish(ex, true);
     this.#queue.shift();
     if (ex.close) {
       this.#closeAfterWrite();

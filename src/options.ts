@@ -5,6 +5,7 @@
  */
 
 import type { ConnInfo } from "./fetch/conn_info.ts";
+import { type OverloadStrategy, STRATEGIES } from "./backpressure.ts";
 
 /** What `executionCtx` offers a handler (the shape Hono and Workers expect). */
 export interface ExecutionContext {
@@ -60,6 +61,35 @@ export interface ServeOptions {
   highWaterMarkBytes?: number;
   /** How long `close()` waits for in-flight work before cutting connections. @default 10000 */
   shutdownTimeoutMs?: number;
+  /** Answer 408 and close when a request body has not fully arrived this long after its head. @default 60000 */
+  requestTimeoutMs?: number;
+  /**
+   * Minimum average rate a request body must arrive at, once it has been
+   * arriving for `headersTimeoutMs` (slow-POST defence); 0 turns it off.
+   * Time the server itself stopped reading (backpressure) does not count.
+   * @default 1024
+   */
+  minBodyBytesPerSecond?: number;
+  /** Close a connection whose peer has not taken any response bytes for this long. @default 30000 */
+  writeTimeoutMs?: number;
+  /** Open connections; what happens past it is `overloadStrategy`'s call. @default 16384 */
+  maxConnections?: number;
+  /** Requests running in handlers at once, across connections. @default 4096 */
+  maxInFlightRequests?: number;
+  /** Requests waiting for admission when `maxInFlightRequests` is reached. @default 1024 */
+  maxQueuedRequests?: number;
+  /** What to do when a limit is reached: see the README. @default "slow_down" */
+  overloadStrategy?: OverloadStrategy;
+  /** Fraction of a limit under which `slow_down` resumes reading and accepting. @default 0.8 */
+  lowWaterRatio?: number;
+  /** `Retry-After` seconds in 503 answers to refused work. @default 1 */
+  retryAfterSeconds?: number;
+  /** Request priority for `shed_load` (higher is kept longer). @default () => 0 */
+  priority?: (request: Request) => number;
+  /** Send TCP keep-alive probes after this much idle time; 0 leaves the runtime default (off). @default 0 */
+  tcpKeepAliveMs?: number;
+  /** Close gracefully on SIGTERM and SIGINT (where the runtime has signals). @default false */
+  handleSignals?: boolean;
 }
 
 /** Every option resolved to a value. */
@@ -80,6 +110,18 @@ export interface ResolvedOptions {
   headersTimeoutMs: number;
   highWaterMarkBytes: number;
   shutdownTimeoutMs: number;
+  requestTimeoutMs: number;
+  minBodyBytesPerSecond: number;
+  writeTimeoutMs: number;
+  maxConnections: number;
+  maxInFlightRequests: number;
+  maxQueuedRequests: number;
+  overloadStrategy: OverloadStrategy;
+  lowWaterRatio: number;
+  retryAfterSeconds: number;
+  priority: ((request: Request) => number) | undefined;
+  tcpKeepAliveMs: number;
+  handleSignals: boolean;
 }
 
 /** The defaults, one place. */
@@ -95,6 +137,16 @@ export const DEFAULTS = {
   headersTimeoutMs: 10_000,
   highWaterMarkBytes: 64 * 1024,
   shutdownTimeoutMs: 10_000,
+  requestTimeoutMs: 60_000,
+  minBodyBytesPerSecond: 1024,
+  writeTimeoutMs: 30_000,
+  maxConnections: 16_384,
+  maxInFlightRequests: 4096,
+  maxQueuedRequests: 1024,
+  overloadStrategy: "slow_down",
+  lowWaterRatio: 0.8,
+  retryAfterSeconds: 1,
+  tcpKeepAliveMs: 0,
 } as const;
 
 function positiveInt(name: string, value: unknown, fallback: number, min = 1): number {
@@ -138,5 +190,40 @@ export function resolveOptions(options: ServeOptions): ResolvedOptions {
     headersTimeoutMs: positiveInt("headersTimeoutMs", options.headersTimeoutMs, DEFAULTS.headersTimeoutMs),
     highWaterMarkBytes: positiveInt("highWaterMarkBytes", options.highWaterMarkBytes, DEFAULTS.highWaterMarkBytes),
     shutdownTimeoutMs: positiveInt("shutdownTimeoutMs", options.shutdownTimeoutMs, DEFAULTS.shutdownTimeoutMs, 0),
+    requestTimeoutMs: positiveInt("requestTimeoutMs", options.requestTimeoutMs, DEFAULTS.requestTimeoutMs),
+    minBodyBytesPerSecond: positiveInt("minBodyBytesPerSecond", options.minBodyBytesPerSecond, DEFAULTS.minBodyBytesPerSecond, 0),
+    writeTimeoutMs: positiveInt("writeTimeoutMs", options.writeTimeoutMs, DEFAULTS.writeTimeoutMs),
+    maxConnections: positiveInt("maxConnections", options.maxConnections, DEFAULTS.maxConnections),
+    maxInFlightRequests: positiveInt("maxInFlightRequests", options.maxInFlightRequests, DEFAULTS.maxInFlightRequests),
+    maxQueuedRequests: positiveInt("maxQueuedRequests", options.maxQueuedRequests, DEFAULTS.maxQueuedRequests, 0),
+    overloadStrategy: strategy(options.overloadStrategy),
+    lowWaterRatio: ratio(options.lowWaterRatio),
+    retryAfterSeconds: positiveInt("retryAfterSeconds", options.retryAfterSeconds, DEFAULTS.retryAfterSeconds, 0),
+    priority: fn("priority", options.priority),
+    tcpKeepAliveMs: positiveInt("tcpKeepAliveMs", options.tcpKeepAliveMs, DEFAULTS.tcpKeepAliveMs, 0),
+    handleSignals: options.handleSignals ?? false,
   };
+}
+
+function strategy(value: unknown): OverloadStrategy {
+  if (value === undefined) return DEFAULTS.overloadStrategy;
+  if (!STRATEGIES.includes(value as OverloadStrategy)) {
+    throw new TypeError(`Invalid overloadStrategy "${String(value)}": must be one of ${STRATEGIES.join(", ")}`);
+  }
+  return value as OverloadStrategy;
+}
+
+function ratio(value: unknown): number {
+  if (value === undefined) return DEFAULTS.lowWaterRatio;
+  if (typeof value !== "number" || !(value > 0 && value <= 1)) {
+    throw new RangeError(`Invalid lowWaterRatio "${String(value)}": must be in (0, 1]`);
+  }
+  return value;
+}
+
+function fn<T>(name: string, value: T | undefined): T | undefined {
+  if (value !== undefined && typeof value !== "function") {
+    throw new TypeError(`Invalid ${name} "${String(value)}": expected a function`);
+  }
+  return value;
 }

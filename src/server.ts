@@ -1,18 +1,23 @@
 /**
- * The server: binds a transport, accepts connections, keeps statistics and
- * runs the shutdown sequence. Runtime-free: the transport comes from an
- * adapter.
+ * The server: binds a transport, accepts connections into the pool, applies
+ * the overload strategy, keeps statistics and runs the shutdown sequence.
+ * Runtime-free: the transport comes from an adapter.
  *
  * @module
  */
 
-import type { Listener, Socket, Transport } from "./socket.ts";
+import type { Listener, Socket, SocketEvents, Transport } from "./socket.ts";
 import { type ExecutionContext, resolveOptions, type ResolvedOptions, type ServeOptions } from "./options.ts";
-import { Connection, type ConnectionHost } from "./connection.ts";
+import { Connection, type ConnectionHost, refusedConnectionBytes } from "./connection.ts";
+import { type Admission, BackpressureManager, type Job } from "./backpressure.ts";
+import { ConnectionPool } from "./pool.ts";
+import { type ServerStats, StatsCounters } from "./stats.ts";
+
+export type { ServerStats } from "./stats.ts";
 
 /** What {@linkcode Server.close} reports. */
 export interface CloseSummary {
-  /** Requests that were in flight when shutdown began and got their response. */
+  /** Requests answered after shutdown began. */
   finished: number;
   /** Connections cut at the deadline with work still in flight. */
   cut: number;
@@ -22,13 +27,6 @@ export interface CloseSummary {
 export interface CloseOptions {
   /** Cut what is still running after this long. @default options.shutdownTimeoutMs */
   deadlineMs?: number;
-}
-
-/** Counters; see {@linkcode Server.stats}. */
-export interface ServerStats {
-  connections: { active: number; total: number; timedOut: number };
-  requests: { total: number; inFlight: number; errors: number; byStatus: Record<string, number> };
-  uptimeMs: number;
 }
 
 /** A running server. */
@@ -45,47 +43,60 @@ export interface Server {
   readonly url: string;
   /**
    * Graceful shutdown: stop accepting at once, close idle keep-alive
-   * connections, let in-flight requests finish (their responses carry
-   * `Connection: close`), wait for `waitUntil` promises, and cut whatever
-   * is left at the deadline.
+   * connections, let requests already received finish (their responses
+   * carry `Connection: close`), wait for `waitUntil` promises, and cut
+   * whatever is left at the deadline. Calling it again returns the same
+   * promise.
    */
   close(options?: CloseOptions): Promise<CloseSummary>;
-  /** Counters and gauges. */
+  /** Counters and gauges; see {@linkcode ServerStats}. */
   stats(): ServerStats;
 }
 
 const SWEEP_INTERVAL_MS = 1000;
+const NO_EVENTS: SocketEvents = { data() {}, drain() {}, end() {}, close() {} };
 
 class ServerImpl implements Server, ConnectionHost {
   readonly options: ResolvedOptions;
   readonly runtime: string;
   readonly ctx: ExecutionContext;
   readonly staticBody: ConnectionHost["staticBody"];
+  readonly counters = new StatsCounters();
   readonly ready: Promise<Server>;
   readonly finished: Promise<void>;
   closing = false;
   address = { hostname: "", port: 0 };
   #transport: Transport;
   #listener: Listener | null = null;
-  #connections = new Set<Connection>();
+  #pool: ConnectionPool;
+  #backpressure: BackpressureManager;
   #sweepTimer: ReturnType<typeof setInterval> | undefined;
   #resolveFinished!: () => void;
   #closePromise: Promise<CloseSummary> | null = null;
+  #allClosed: (() => void) | null = null;
   #waitUntil = new Set<Promise<unknown>>();
-  #started = Date.now();
-  #connectionsTotal = 0;
-  #timedOut = 0;
-  #requestsTotal = 0;
-  #inFlight = 0;
-  #errors = 0;
-  #byStatus: Record<string, number> = { "1xx": 0, "2xx": 0, "3xx": 0, "4xx": 0, "5xx": 0 };
-  #finishedDuringClose = 0;
+  #answeredAtClose = 0;
+  #unsubscribeSignals: (() => void) | undefined;
 
   constructor(transport: Transport, options: ServeOptions) {
     this.options = resolveOptions(options);
     this.runtime = transport.runtime;
     this.#transport = transport;
     this.staticBody = transport.staticBody?.bind(transport);
+    const o = this.options;
+    this.#pool = new ConnectionPool(o.maxConnections);
+    this.#backpressure = new BackpressureManager(
+      {
+        strategy: o.overloadStrategy,
+        maxInFlightRequests: o.maxInFlightRequests,
+        maxQueuedRequests: o.overloadStrategy === "reject" ? 0 : o.maxQueuedRequests,
+        lowWaterRatio: o.lowWaterRatio,
+      },
+      () => {
+        for (const conn of this.#pool) conn.gateChanged();
+        if (!this.#backpressure.gated) this.#unparkSome();
+      },
+    );
     const waitUntil = this.#waitUntil;
     this.ctx = {
       waitUntil(promise: Promise<unknown>) {
@@ -98,20 +109,23 @@ class ServerImpl implements Server, ConnectionHost {
     };
     this.finished = new Promise((resolve) => (this.#resolveFinished = resolve));
     this.ready = this.#listen();
-    // Unhandled when the caller only awaits `finished`: keep the rejection visible once.
+    // A caller that only awaits `finished` must not get an unhandled rejection.
     this.ready.catch(() => {});
   }
 
   async #listen(): Promise<Server> {
     const o = this.options;
     this.#listener = await this.#transport.listen(
-      { hostname: o.hostname, port: o.port, reusePort: o.reusePort },
+      { hostname: o.hostname, port: o.port, reusePort: o.reusePort, tcpKeepAliveMs: o.tcpKeepAliveMs },
       (socket) => this.#accept(socket),
     );
     this.address = this.#listener.address;
     if (o.signal !== undefined) {
       if (o.signal.aborted) this.close();
       else o.signal.addEventListener("abort", () => this.close(), { once: true });
+    }
+    if (o.handleSignals) {
+      this.#unsubscribeSignals = this.#transport.onSignals?.(["SIGTERM", "SIGINT"], () => this.close());
     }
     o.onListen?.(this.address);
     return this;
@@ -127,55 +141,104 @@ class ServerImpl implements Server, ConnectionHost {
     return `http://${host}:${this.address.port}/`;
   }
 
+  get gated(): boolean {
+    return this.#backpressure.gated;
+  }
+
   #accept(socket: Socket): void {
     if (this.closing) {
+      socket.start(NO_EVENTS);
       socket.destroy();
       return;
     }
+    const pool = this.#pool;
+    if (!pool.hasRoom() || (this.gated && this.options.overloadStrategy === "slow_down")) {
+      switch (this.options.overloadStrategy) {
+        case "slow_down":
+          // Accept, but do not read: the client waits, TCP pushes back.
+          if (pool.park(socket)) return;
+          break;
+        case "drop": {
+          const idle = pool.oldestIdle();
+          if (idle !== undefined) {
+            idle.shutdown();
+            break;
+          }
+          this.#refuse(socket);
+          return;
+        }
+        default:
+          this.#refuse(socket);
+          return;
+      }
+      if (!pool.hasRoom() && this.options.overloadStrategy !== "drop") {
+        this.#refuse(socket);
+        return;
+      }
+    }
+    this.#open(socket);
+  }
+
+  #open(socket: Socket): void {
     const conn = new Connection(socket, this);
-    this.#connections.add(conn);
-    this.#connectionsTotal++;
-    if (this.#sweepTimer === undefined) this.#sweepTimer = setInterval(() => this.#sweep(), SWEEP_INTERVAL_MS);
+    this.#pool.add(conn);
+    this.counters.connectionsTotal++;
+    this.#sweepTimer ??= setInterval(() => this.#sweep(), SWEEP_INTERVAL_MS);
     socket.start(conn);
+  }
+
+  /** Over the connection limit: a cheap 503 and close. */
+  #refuse(socket: Socket): void {
+    this.counters.connectionsRefused++;
+    socket.start(NO_EVENTS);
+    socket.write(refusedConnectionBytes(this.options.retryAfterSeconds));
+    socket.end();
+  }
+
+  #unparkSome(): void {
+    const pool = this.#pool;
+    const room = Math.floor(this.options.maxConnections * this.options.lowWaterRatio);
+    while (pool.parkedCount > 0 && pool.size < room && !this.gated && !this.closing) {
+      this.#open(pool.unpark()!);
+    }
   }
 
   #sweep(): void {
     const now = Date.now();
-    for (const conn of this.#connections) {
-      if (conn.sweep(now) === "timeout") this.#timedOut++;
+    for (const conn of this.#pool) {
+      if (conn.sweep(now) === "timeout") this.counters.timedOut++;
     }
   }
 
-  requestStarted(): void {
-    this.#requestsTotal++;
-    this.#inFlight++;
+  admit(job: Job): Admission {
+    return this.#backpressure.admitRequest(job);
   }
 
-  requestFinished(status: number): void {
-    this.#inFlight--;
-    if (this.closing) this.#finishedDuringClose++;
-    if (status >= 100 && status < 600) this.#byStatus[`${Math.floor(status / 100)}xx`]++;
+  requestDone(): void {
+    if (this.closing) this.#answeredAtClose++;
+    this.#backpressure.requestDone();
+  }
+
+  forget(job: Job): void {
+    this.#backpressure.forget(job);
   }
 
   handlerFailed(error: unknown): Response | Promise<Response> {
-    this.#errors++;
+    this.counters.errors++;
     if (this.options.onError !== undefined) return this.options.onError(error);
     console.error(error);
     return new Response("Internal Server Error", { status: 500 });
   }
 
   connectionClosed(conn: Connection): void {
-    this.#connections.delete(conn);
-    if (this.#connections.size === 0) {
-      if (this.#sweepTimer !== undefined) {
-        clearInterval(this.#sweepTimer);
-        this.#sweepTimer = undefined;
-      }
+    this.#pool.delete(conn);
+    if (this.#pool.parkedCount > 0) this.#unparkSome();
+    if (this.#pool.size === 0 && this.#sweepTimer !== undefined) {
+      clearInterval(this.#sweepTimer);
+      this.#sweepTimer = undefined;
     }
-    if (this.closing && this.#connections.size === 0) this.#allClosed?.();
+    if (this.closing && this.#pool.size === 0) this.#allClosed?.();
   }
-
-  #allClosed: (() => void) | null = null;
 
   close(options: CloseOptions = {}): Promise<CloseSummary> {
     return (this.#closePromise ??= this.#close(options.deadlineMs ?? this.options.shutdownTimeoutMs));
@@ -185,11 +248,14 @@ class ServerImpl implements Server, ConnectionHost {
     this.closing = true;
     await this.ready.catch(() => {});
     this.#listener?.close();
+    this.#unsubscribeSignals?.();
+    this.#pool.dropParked();
     const drained = new Promise<void>((resolve) => {
       this.#allClosed = resolve;
-      if (this.#connections.size === 0) resolve();
+      if (this.#pool.size === 0) resolve();
     });
-    for (const conn of this.#connections) conn.shutdown();
+    // Shutdown ends idle connections at once; busy ones after their last response.
+    for (const conn of [...this.#pool]) conn.shutdown();
     let timer: ReturnType<typeof setTimeout> | undefined;
     const deadline = new Promise<"deadline">((resolve) => (timer = setTimeout(() => resolve("deadline"), deadlineMs)));
     const all = (async () => {
@@ -200,7 +266,7 @@ class ServerImpl implements Server, ConnectionHost {
     clearTimeout(timer);
     let cut = 0;
     if (outcome === "deadline") {
-      for (const conn of this.#connections) {
+      for (const conn of [...this.#pool]) {
         if (conn.inFlight > 0) cut++;
         conn.destroy();
       }
@@ -211,20 +277,53 @@ class ServerImpl implements Server, ConnectionHost {
       this.#sweepTimer = undefined;
     }
     this.#resolveFinished();
-    return { finished: this.#finishedDuringClose, cut };
+    return { finished: this.#answeredAtClose, cut };
   }
 
   stats(): ServerStats {
+    const c = this.counters;
+    const bp = this.#backpressure.counts();
+    let count = 0;
+    for (const n of c.latency) count += n;
     return {
-      connections: { active: this.#connections.size, total: this.#connectionsTotal, timedOut: this.#timedOut },
-      requests: { total: this.#requestsTotal, inFlight: this.#inFlight, errors: this.#errors, byStatus: { ...this.#byStatus } },
-      uptimeMs: Date.now() - this.#started,
+      uptimeMs: Date.now() - c.startedAt,
+      connections: {
+        active: this.#pool.size,
+        total: c.connectionsTotal,
+        refused: c.connectionsRefused,
+        timedOut: c.timedOut,
+        byState: this.#pool.byState(),
+        parked: this.#pool.parkedCount,
+      },
+      requests: {
+        total: c.requestsTotal,
+        inFlight: bp.inFlight,
+        queued: bp.queued,
+        byStatusClass: { "1xx": c.status[0], "2xx": c.status[1], "3xx": c.status[2], "4xx": c.status[3], "5xx": c.status[4] },
+        errors: c.errors,
+        refused: bp.refused,
+        dropped: bp.dropped,
+        shed: bp.shed,
+        aborted: c.aborted,
+      },
+      bytes: { in: c.bytesIn, out: c.bytesOut },
+      latencyMs: {
+        p50: c.percentile(0.5),
+        p90: c.percentile(0.9),
+        p99: c.percentile(0.99),
+        max: c.latencyMax,
+        count,
+        buckets: Array.from(c.latency),
+      },
     };
   }
 }
 
 /**
  * Starts a server on `transport`. Adapters wrap this as `serve(options)`.
+ * @param transport the runtime binding
+ * @param options the handler, address and limits
+ * @returns the running server
  * @throws {TypeError} when `options.fetch` is not a function
  * @throws {RangeError} when a numeric option is out of range
  */

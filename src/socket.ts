@@ -82,6 +82,8 @@ export interface ListenOptions {
   port: number;
   /** Let several processes bind the same port (SO_REUSEPORT). */
   reusePort?: boolean;
+  /** TCP keep-alive probes after this much idle time on accepted sockets; 0 or absent: off. */
+  tcpKeepAliveMs?: number;
 }
 
 /** A runtime's way to accept connections; the one thing each adapter provides. */
@@ -101,4 +103,10 @@ export interface Transport {
    * then reads the body stream.
    */
   staticBody?(response: Response): string | Uint8Array | null;
+  /**
+   * Optional: call `handler` when the process receives one of `signals`.
+   * Returns a function that removes the handler. Runtimes without signals
+   * leave it out.
+   */
+  onSignals?(signals: readonly ("SIGTERM" | "SIGINT")[], handler: () => void): () => void;
 }

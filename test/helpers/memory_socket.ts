@@ -6,6 +6,7 @@
  * @module
  */
 
+import { StatsCounters } from "../../src/stats.ts";
 import type { Socket, SocketEvents } from "../../src/socket.ts";
 import { Connection, type ConnectionHost } from "../../src/connection.ts";
 import { resolveOptions, type ServeOptions } from "../../src/options.ts";
@@ -177,8 +178,11 @@ export async function runConnection(
     runtime: "memory",
     ctx: { waitUntil() {}, passThroughOnException() {}, props: {} },
     closing: false,
-    requestStarted() {},
-    requestFinished() {},
+    counters: new StatsCounters(),
+    gated: false,
+    admit: () => "run",
+    requestDone() {},
+    forget() {},
     handlerFailed: (error) => new Response(`handler failed: ${String(error)}`, { status: 500 }),
     connectionClosed() {},
   };
