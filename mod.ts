@@ -29,6 +29,8 @@ export type { ConnInfo, NetAddr, SocketAddress } from "./src/fetch/conn_info.ts"
 export type { Listener, ListenOptions, Socket, SocketEvents, Transport } from "./src/socket.ts";
 export { DEFAULTS } from "./src/options.ts";
 export { serveWith } from "./src/server.ts";
+export { statsResponse, toPrometheus } from "./src/stats.ts";
+export type { OverloadStrategy } from "./src/backpressure.ts";
 
 /** Picks the adapter for the running runtime: the one place that detects it. */
 function detect(): Transport {

@@ -26,7 +26,7 @@ import {
   resetScan,
 } from "./http/parser.ts";
 import { ChunkedDecoder } from "./http/chunked.ts";
-import { type ErrorResponse, errorResponse, ParseError } from "./http/errors.ts";
+import { type ErrorResponse, errorResponse, messageOf, ParseError } from "./http/errors.ts";
 import { chunkHeader, OutBuffer, scratch, statusLine } from "./http/writer.ts";
 import { dateLine } from "./http/date.ts";
 import { CR, LF } from "./http/chars.ts";
@@ -514,7 +514,7 @@ export class Connection implements SocketEvents, BodyOwner {
     this.#bodyMode = BODY_NONE;
     this.#bodyStarted = 0;
     this.#bodyExchange = null;
-    ex.body?.fail(new Error("Malformed request body"));
+    ex.body?.fail(new Error(`Request body failed: ${messageOf(code)}`));
     if (ex.state === STREAMING || ex.state === DONE) {
       // Part of a response is on the wire already: all we can do is cut.
       this.socket.destroy();
@@ -663,6 +663,9 @@ export class Connection implements SocketEvents, BodyOwner {
   }
 
   #failed(ex: Exchange, error: unknown): void {
+    // Already answered by the server (a rejected body, a timeout): the
+    // handler's failure is a consequence, not news.
+    if (ex.state !== PENDING || this.#closed) return;
     let r: Response | Promise<Response>;
     try {
       r = this.#host.handlerFailed(error);

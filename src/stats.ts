@@ -127,3 +127,17 @@ export function toPrometheus(stats: ServerStats, prefix = "anyserve"): string {
   lines.push(`${prefix}_request_duration_seconds_count ${stats.latencyMs.count}`);
   return lines.join("\n") + "\n";
 }
+
+/**
+ * A response carrying `stats` as JSON, or in Prometheus text format: mount it
+ * in a Hono app, for example
+ * `app.get("/metrics", () => statsResponse(server.stats(), "prometheus"))`.
+ * @param stats what `server.stats()` returned
+ * @param format `"json"` or `"prometheus"`
+ */
+export function statsResponse(stats: ServerStats, format: "json" | "prometheus" = "json"): Response {
+  if (format === "prometheus") {
+    return new Response(toPrometheus(stats), { headers: { "content-type": "text/plain; version=0.0.4; charset=utf-8" } });
+  }
+  return Response.json(stats);
+}

@@ -1,5 +1,9 @@
 // The server suite on Bun, through the Bun.listen adapter.
 import { serve } from "../../adapters/bun.ts";
 import { defineServerSuite } from "./suite.ts";
+import { defineOverloadSuite } from "./overload.ts";
 
-if ("Bun" in globalThis) defineServerSuite("bun", serve);
+if ("Bun" in globalThis) {
+  defineServerSuite("bun", serve);
+  defineOverloadSuite("bun", serve);
+}

@@ -1,5 +1,9 @@
 // The server suite on Deno, through the Deno.listen adapter.
 import { serve } from "../../adapters/deno.ts";
 import { defineServerSuite } from "./suite.ts";
+import { defineOverloadSuite } from "./overload.ts";
 
-if ("Deno" in globalThis) defineServerSuite("deno", serve);
+if ("Deno" in globalThis) {
+  defineServerSuite("deno", serve);
+  defineOverloadSuite("deno", serve);
+}

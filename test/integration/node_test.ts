@@ -1,5 +1,9 @@
 // The server suite on Node, through the node:net adapter.
 import { serve } from "../../adapters/node.ts";
 import { defineServerSuite } from "./suite.ts";
+import { defineOverloadSuite } from "./overload.ts";
 
-if (!("Deno" in globalThis) && !("Bun" in globalThis)) defineServerSuite("node", serve);
+if (!("Deno" in globalThis) && !("Bun" in globalThis)) {
+  defineServerSuite("node", serve);
+  defineOverloadSuite("node", serve);
+}
