@@ -291,7 +291,15 @@ export class Connection implements SocketEvents, BodyOwner {
     // after sending (printf | nc).
     this.#peerEnded = true;
     this.#ending = true;
-    if (this.#bodyExchange !== null) this.#bodyExchange.body?.fail(new Error("Client closed before the request body was complete"));
+    const bex = this.#bodyExchange;
+    if (bex !== null) {
+      // The body can never complete now: stop waiting for it.
+      bex.body?.fail(new Error("Client closed before the request body was complete"));
+      bex.close = true;
+      this.#bodyMode = BODY_NONE;
+      this.#bodyExchange = null;
+      this.#bodyStarted = 0;
+    }
     for (const ex of this.#queue) ex.request?.abort();
     if (this.#queue.length === 0) this.#end();
   }

@@ -341,6 +341,12 @@ export function defineServerSuite(runtime: string, serve: ServeFn): void {
         assert.ok(events.includes("wait-aborted"));
       });
 
+      it("closes after answering when the client half-closes mid-body", async () => {
+        const { text, closed } = await rawRequest(port, "POST /ignore-body HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\nhe", { endAfterWrite: true, timeoutMs: 3000 });
+        assert.equal(closed, true);
+        assert.ok(parseResponses(text).length <= 1);
+      });
+
       it("cancels a streaming response when the client goes away", async () => {
         events.length = 0;
         const { text } = await rawRequest(port, "GET /forever HTTP/1.1\r\nHost: a\r\n\r\n", { until: (t) => t.includes("chunk 2") });
