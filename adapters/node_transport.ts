@@ -17,7 +17,10 @@
  */
 
 import * as net from "node:net";
-import type { Listener, ListenAddress, ListenOptions, Socket, SocketEvents, Transport } from "../src/socket.ts";
+import * as childProcess from "node:child_process";
+import cluster from "node:cluster";
+import type { Listener, ListenAddress, ListenOptions, Socket, SocketEvents } from "../src/socket.ts";
+import type { ClusterTransport, ProcessControl, WorkerEvents, WorkerHandle } from "../src/cluster.ts";
 
 function ignoreError(): void {}
 
@@ -103,11 +106,20 @@ class NodeListener implements Listener {
  * The `node:net` transport. `reusePort` needs Node ≥ 22.12 (or ≥ 23.1) and an
  * OS with SO_REUSEPORT (Linux, FreeBSD); elsewhere Node rejects the listen.
  */
-export const nodeTransport: Transport = {
+export const nodeTransport: ClusterTransport = {
   runtime: "node",
+  onSignals(signals, handler) {
+    for (const s of signals) process.on(s, handler);
+    return () => {
+      for (const s of signals) process.off(s, handler);
+    };
+  },
+  processes: nodeProcesses(),
   listen(options: ListenOptions, onSocket: (socket: Socket) => void): Promise<Listener> {
     return new Promise<Listener>((resolve, reject) => {
+      const keepAliveMs = options.tcpKeepAliveMs ?? 0;
       const server = net.createServer({ allowHalfOpen: true, noDelay: true }, (socket) => {
+        if (keepAliveMs > 0) socket.setKeepAlive(true, keepAliveMs);
         onSocket(new NodeSocket(socket));
       });
       const onError = (error: Error): void => {
@@ -131,8 +143,85 @@ export const nodeTransport: Transport = {
         host: options.hostname,
         port: options.port,
       };
-      if (options.reusePort === true) listenOptions.reusePort = true;
+      // A node:cluster worker (the fallback where reusePort is missing) shares
+      // the primary's listening socket instead.
+      if (options.reusePort === true && !cluster.isWorker) listenOptions.reusePort = true;
       server.listen(listenOptions);
     });
   },
 };
+
+/**
+ * SO_REUSEPORT through `server.listen({ reusePort })`: Node ≥ 22.12 / ≥ 23.1,
+ * on Linux and FreeBSD. Elsewhere workers fall back to `node:cluster`, whose
+ * primary owns the listening socket and hands connections out.
+ */
+function hasReusePort(): boolean {
+  const [major, minor] = process.versions.node.split(".").map(Number);
+  const recent = major > 23 || (major === 23 && minor >= 1) || (major === 22 && minor >= 12);
+  return recent && (process.platform === "linux" || process.platform === "freebsd");
+}
+
+/**
+ * Node's {@linkcode ProcessControl}: workers are `child_process.spawn` of
+ * the same `node` binary with the same `execArgv`, script and arguments, and
+ * an IPC channel (JSON serialization) for the message lines; the primary's
+ * death closes the channel, which the worker sees as `disconnect`.
+ */
+function nodeProcesses(): ProcessControl {
+  return {
+    env: (name) => process.env[name],
+    assertCanSpawn() {
+      if (process.argv[1] === undefined) throw new Error("Cannot run workers: no entry script to re-run (node -e / REPL)");
+    },
+    spawnWorker(env: Record<string, string>, events: WorkerEvents): WorkerHandle {
+      let child: childProcess.ChildProcess;
+      if (hasReusePort()) {
+        child = childProcess.spawn(process.execPath, [...process.execArgv, ...process.argv.slice(1)], {
+          env: { ...process.env, ...env },
+          stdio: ["inherit", "inherit", "inherit", "ipc"],
+          serialization: "json",
+        });
+      } else {
+        cluster.setupPrimary({ exec: process.argv[1], args: process.argv.slice(2), execArgv: process.execArgv });
+        child = cluster.fork(env).process;
+      }
+      let exited = false;
+      const onExit = (code: number | null, signal: NodeJS.Signals | null): void => {
+        if (exited) return;
+        exited = true;
+        events.exit(code, signal);
+      };
+      child.on("message", (m: unknown) => {
+        if (typeof m === "string") events.message(m);
+      });
+      child.on("exit", onExit);
+      child.on("error", () => onExit(null, null)); // spawn failed
+      return {
+        pid: child.pid ?? 0,
+        send(line) {
+          if (child.connected) child.send(line, () => {});
+        },
+        kill(signal) {
+          if (!exited) child.kill(signal);
+        },
+      };
+    },
+    connectPrimary(events) {
+      process.on("message", (m: unknown) => {
+        if (typeof m === "string") events.message(m);
+      });
+      process.once("disconnect", () => events.disconnect());
+      return {
+        send: (line) =>
+          new Promise<void>((resolve) => {
+            if (process.send === undefined || !process.connected) return resolve();
+            process.send(line, undefined, {}, () => resolve());
+          }),
+      };
+    },
+    exit(code) {
+      process.exit(code);
+    },
+  };
+}

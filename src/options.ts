@@ -90,6 +90,14 @@ export interface ServeOptions {
   tcpKeepAliveMs?: number;
   /** Close gracefully on SIGTERM and SIGINT (where the runtime has signals). @default false */
   handleSignals?: boolean;
+  /**
+   * Run this many worker processes that all accept on the same port
+   * (SO_REUSEPORT), under a supervisor in this process that restarts
+   * crashed workers and forwards SIGTERM/SIGINT; `"auto"` is one per
+   * available core. Each worker re-runs the entry script. See `src/cluster.ts`.
+   * @default undefined (one process, no supervisor)
+   */
+  workers?: number | "auto";
 }
 
 /** Every option resolved to a value. */
@@ -122,6 +130,8 @@ export interface ResolvedOptions {
   priority: ((request: Request) => number) | undefined;
   tcpKeepAliveMs: number;
   handleSignals: boolean;
+  /** Worker processes to run; 0: serve in this process. */
+  workers: number;
 }
 
 /** The defaults, one place. */
@@ -202,7 +212,20 @@ export function resolveOptions(options: ServeOptions): ResolvedOptions {
     priority: fn("priority", options.priority),
     tcpKeepAliveMs: positiveInt("tcpKeepAliveMs", options.tcpKeepAliveMs, DEFAULTS.tcpKeepAliveMs, 0),
     handleSignals: options.handleSignals ?? false,
+    workers: workerCount(options.workers),
   };
+}
+
+function workerCount(value: unknown): number {
+  if (value === undefined) return 0;
+  if (value === "auto") {
+    const n = (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator?.hardwareConcurrency;
+    return typeof n === "number" && n >= 1 ? Math.floor(n) : 1;
+  }
+  if (typeof value !== "number" || !Number.isInteger(value) || value < 1) {
+    throw new RangeError(`Invalid workers "${String(value)}": must be a positive integer or "auto"`);
+  }
+  return value;
 }
 
 function strategy(value: unknown): OverloadStrategy {

@@ -12,6 +12,7 @@ import { Connection, type ConnectionHost, refusedConnectionBytes } from "./conne
 import { type Admission, BackpressureManager, type Job } from "./backpressure.ts";
 import { ConnectionPool } from "./pool.ts";
 import { type ServerStats, StatsCounters } from "./stats.ts";
+import { serveWorkers } from "./cluster.ts";
 
 export type { ServerStats } from "./stats.ts";
 
@@ -328,5 +329,7 @@ class ServerImpl implements Server, ConnectionHost {
  * @throws {RangeError} when a numeric option is out of range
  */
 export function serveWith(transport: Transport, options: ServeOptions): Server {
+  // Multi-process: a supervisor here, or a reusePort listener in a worker (src/cluster.ts).
+  if (options?.workers !== undefined) return serveWorkers(transport, options, (o) => new ServerImpl(transport, o));
   return new ServerImpl(transport, options);
 }

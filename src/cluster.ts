@@ -1,0 +1,614 @@
+/**
+ * Multi-process serving: `serve({ workers: N })` runs N worker processes that
+ * all accept on one port with SO_REUSEPORT, under a supervisor in the
+ * process that called `serve()` (the primary).
+ *
+ * This module is the runtime-free part: the worker table, the restart
+ * policy, stats aggregation and the message format. Spawning processes,
+ * carrying messages and signals is the transport's {@linkcode ProcessControl}
+ * (`transport.processes`), one per adapter.
+ *
+ * How it runs: the primary spawns each worker by re-running the entry script
+ * with the same runtime flags and {@linkcode WORKER_ID_ENV} set. In a worker,
+ * the same `serve({ workers })` call sees that variable and listens directly
+ * (with `reusePort`, on the port the primary gave in {@linkcode WORKER_PORT_ENV}),
+ * reports `listening`, then its stats every second, and closes gracefully
+ * then exits on SIGTERM/SIGINT, on a `close` message, or when the primary
+ * goes away. Messages are single-line JSON strings with a marker prefix, so
+ * they can travel over an IPC channel (Node, Bun) or as lines on a pipe
+ * (Deno, which has no IPC) mixed with the worker's own output.
+ *
+ * @module
+ */
+
+import type { Transport } from "./socket.ts";
+import type { CloseOptions, CloseSummary, Server } from "./server.ts";
+import { resolveOptions, type ServeOptions } from "./options.ts";
+import { LATENCY_BUCKETS_MS, type ServerStats } from "./stats.ts";
+
+/** Environment variable that marks a worker process; its value is the worker id (1..N). */
+export const WORKER_ID_ENV = "ANYSERVE_WORKER_ID";
+/** Environment variable with the port a worker must listen on. */
+export const WORKER_PORT_ENV = "ANYSERVE_WORKER_PORT";
+/** How often a worker reports its stats. */
+export const STATS_INTERVAL_MS = 1000;
+/** Prefix of every protocol line, so a line protocol can share a pipe with the worker's output. */
+export const MESSAGE_PREFIX = "\u001eanyserve:";
+
+/** What a worker tells the primary. */
+export type WorkerMessage =
+  | { t: "listening"; hostname: string; port: number }
+  | { t: "stats"; stats: ServerStats }
+  | { t: "closing" }
+  | { t: "closed"; finished: number; cut: number };
+
+/** What the primary tells a worker. */
+export type PrimaryMessage = { t: "close"; deadlineMs: number };
+
+/** Encodes a message as one line (no newline). */
+export function encodeMessage(message: WorkerMessage | PrimaryMessage): string {
+  return MESSAGE_PREFIX + JSON.stringify(message);
+}
+
+/** Decodes a line from {@linkcode encodeMessage}; null for anything else (e.g. a log line). */
+export function decodeMessage(line: string): WorkerMessage | PrimaryMessage | null {
+  if (!line.startsWith(MESSAGE_PREFIX)) return null;
+  try {
+    const m = JSON.parse(line.slice(MESSAGE_PREFIX.length)) as { t?: unknown };
+    return m !== null && typeof m === "object" && typeof m.t === "string" ? (m as WorkerMessage | PrimaryMessage) : null;
+  } catch {
+    return null;
+  }
+}
+
+/** A spawned worker process, as the primary holds it. */
+export interface WorkerHandle {
+  /** OS process id. */
+  readonly pid: number;
+  /** Sends one encoded message line to the worker (best effort). */
+  send(line: string): void;
+  /** Sends a signal. */
+  kill(signal: "SIGTERM" | "SIGKILL"): void;
+}
+
+/** What a spawned worker reports to the primary. */
+export interface WorkerEvents {
+  /** One encoded message line arrived. */
+  message(line: string): void;
+  /** The process exited (code null when killed by a signal). Called once. */
+  exit(code: number | null, signal: string | null): void;
+}
+
+/** A worker's link to its primary. */
+export interface PrimaryChannel {
+  /** Sends one encoded message line; resolves once it is handed to the OS. */
+  send(line: string): Promise<void>;
+}
+
+/**
+ * The process side of a runtime, as a transport provides it: spawning
+ * workers, the worker-to-primary channel, and exiting.
+ */
+export interface ProcessControl {
+  /** Reads an environment variable; undefined when unset or not readable. */
+  env(name: string): string | undefined;
+  /**
+   * Throws an Error saying why this process cannot spawn workers (e.g. a
+   * missing runtime flag), before anything is spawned.
+   */
+  assertCanSpawn(): void;
+  /**
+   * Re-runs the entry script (same runtime, same flags, same arguments) with
+   * `env` added to this process's environment.
+   */
+  spawnWorker(env: Record<string, string>, events: WorkerEvents): WorkerHandle;
+  /**
+   * In a worker: opens the channel to the primary. `message` gets lines the
+   * primary sends; `disconnect` is called once if the primary goes away.
+   */
+  connectPrimary(events: { message(line: string): void; disconnect(): void }): PrimaryChannel;
+  /** Ends this process. */
+  exit(code: number): void;
+}
+
+/** A transport that can also run worker processes. */
+export interface ClusterTransport extends Transport {
+  /** Process spawning and messaging; absent where the runtime cannot. */
+  readonly processes?: ProcessControl;
+}
+
+/** Restart policy settings; see {@linkcode RestartPolicy}. */
+export interface RestartPolicyOptions {
+  /** First restart delay. @default 100 */
+  baseDelayMs?: number;
+  /** Largest restart delay. @default 10000 */
+  maxDelayMs?: number;
+  /** Restarts allowed per worker slot within `windowMs`; one more and the slot gives up. @default 5 */
+  maxRestarts?: number;
+  /** The window `maxRestarts` counts in. @default 60000 */
+  windowMs?: number;
+}
+
+/**
+ * When to restart a crashed worker. Each restart within the window doubles
+ * the delay (`baseDelayMs`, 2×, 4×, ... up to `maxDelayMs`); restarts older
+ * than `windowMs` are forgotten, so a worker that crashes now and then is
+ * always restarted quickly, while one that dies at start is retried
+ * `maxRestarts` times with growing delays, and then left down (the caller
+ * logs it) instead of spinning.
+ */
+export class RestartPolicy {
+  readonly baseDelayMs: number;
+  readonly maxDelayMs: number;
+  readonly maxRestarts: number;
+  readonly windowMs: number;
+  #restarts: number[] = [];
+
+  constructor(options: RestartPolicyOptions = {}) {
+    this.baseDelayMs = options.baseDelayMs ?? 100;
+    this.maxDelayMs = options.maxDelayMs ?? 10_000;
+    this.maxRestarts = options.maxRestarts ?? 5;
+    this.windowMs = options.windowMs ?? 60_000;
+  }
+
+  /**
+   * A worker exited unexpectedly at `now` (ms). Returns the delay before
+   * restarting it, or null to give up.
+   */
+  onExit(now: number): number | null {
+    this.#restarts = this.#restarts.filter((t) => now - t < this.windowMs);
+    if (this.#restarts.length >= this.maxRestarts) return null;
+    const delay = Math.min(this.maxDelayMs, this.baseDelayMs * 2 ** this.#restarts.length);
+    this.#restarts.push(now);
+    return delay;
+  }
+
+  /** Restarts counted in the current window (as of the last `onExit`). */
+  get recentRestarts(): number {
+    return this.#restarts.length;
+  }
+}
+
+/** An empty {@linkcode ServerStats}. */
+export function emptyStats(): ServerStats {
+  return {
+    uptimeMs: 0,
+    connections: { active: 0, total: 0, refused: 0, timedOut: 0, byState: { idle: 0, reading: 0, processing: 0, writing: 0, closing: 0 }, parked: 0 },
+    requests: {
+      total: 0,
+      inFlight: 0,
+      queued: 0,
+      byStatusClass: { "1xx": 0, "2xx": 0, "3xx": 0, "4xx": 0, "5xx": 0 },
+      errors: 0,
+      refused: 0,
+      dropped: 0,
+      shed: 0,
+      aborted: 0,
+    },
+    bytes: { in: 0, out: 0 },
+    latencyMs: { p50: 0, p90: 0, p99: 0, max: 0, count: 0, buckets: new Array<number>(LATENCY_BUCKETS_MS.length + 1).fill(0) },
+  };
+}
+
+/** Adds every number in `from` into `into`, recursively (arrays element-wise). */
+function addInto(into: Record<string, unknown>, from: Record<string, unknown>): void {
+  for (const key of Object.keys(into)) {
+    const a = into[key];
+    const b = from[key];
+    if (typeof a === "number" && typeof b === "number") into[key] = a + b;
+    else if (Array.isArray(a) && Array.isArray(b)) for (let i = 0; i < a.length; i++) a[i] += typeof b[i] === "number" ? b[i] : 0;
+    else if (a !== null && typeof a === "object" && b !== null && typeof b === "object") {
+      addInto(a as Record<string, unknown>, b as Record<string, unknown>);
+    }
+  }
+}
+
+/** Upper bound (ms) of the bucket holding percentile `p`, as `StatsCounters.percentile` computes it. */
+function percentile(buckets: readonly number[], max: number, p: number): number {
+  let total = 0;
+  for (const n of buckets) total += n;
+  if (total === 0) return 0;
+  const want = p * total;
+  let seen = 0;
+  for (let i = 0; i < buckets.length; i++) {
+    seen += buckets[i];
+    if (seen >= want) return i < LATENCY_BUCKETS_MS.length ? Math.min(LATENCY_BUCKETS_MS[i], max) : max;
+  }
+  return max;
+}
+
+/**
+ * Sums several servers' stats into one: counters and gauges add up, latency
+ * histograms add bucket by bucket and the percentiles are recomputed from
+ * the sum (not averaged), `max` is the largest, `uptimeMs` the largest.
+ */
+export function sumStats(list: readonly ServerStats[]): ServerStats {
+  const sum = emptyStats();
+  let max = 0;
+  let uptime = 0;
+  for (const s of list) {
+    addInto(sum as unknown as Record<string, unknown>, s as unknown as Record<string, unknown>);
+    if (s.latencyMs.max > max) max = s.latencyMs.max;
+    if (s.uptimeMs > uptime) uptime = s.uptimeMs;
+  }
+  const l = sum.latencyMs;
+  l.max = max;
+  l.p50 = percentile(l.buckets, max, 0.5);
+  l.p90 = percentile(l.buckets, max, 0.9);
+  l.p99 = percentile(l.buckets, max, 0.99);
+  sum.uptimeMs = uptime;
+  return sum;
+}
+
+/** `stats` with its gauges (open connections, in-flight work) zeroed: what an exited worker leaves behind. */
+export function countersOnly(stats: ServerStats): ServerStats {
+  const s = structuredClone(stats);
+  s.connections.active = 0;
+  s.connections.parked = 0;
+  for (const k of Object.keys(s.connections.byState) as (keyof ServerStats["connections"]["byState"])[]) s.connections.byState[k] = 0;
+  s.requests.inFlight = 0;
+  s.requests.queued = 0;
+  s.uptimeMs = 0;
+  return s;
+}
+
+/** One worker slot as `server.workers` reports it. */
+export interface WorkerInfo {
+  /** Slot id, 1..N; a restarted worker keeps its slot's id. */
+  readonly id: number;
+  /** The current process id (0 while none runs). */
+  readonly pid: number;
+  /** `starting`, `listening`, `restarting` (waiting out the backoff), `exited`, or `failed` (gave up). */
+  readonly state: "starting" | "listening" | "restarting" | "exited" | "failed";
+  /** Times this slot was restarted. */
+  readonly restarts: number;
+}
+
+/** What `serve({ workers })` returns in the primary: a {@linkcode Server} plus the worker table. */
+export interface ClusterServer extends Server {
+  /** The worker slots, a snapshot. */
+  readonly workers: readonly WorkerInfo[];
+}
+
+interface Slot {
+  id: number;
+  handle: WorkerHandle | null;
+  state: WorkerInfo["state"];
+  restarts: number;
+  policy: RestartPolicy;
+  last: ServerStats | null;
+  selfClosing: boolean;
+  timer: ReturnType<typeof setTimeout> | undefined;
+  exited: Promise<void>;
+  markExited: () => void;
+}
+
+/** Extra settings for the supervisor, for tests. */
+export interface SupervisorOptions {
+  /** Restart policy per slot. */
+  restart?: RestartPolicyOptions;
+  /** Where log lines go. @default console.error */
+  log?: (line: string) => void;
+  /** After the close deadline, how long to wait before SIGKILL. @default 2000 */
+  killGraceMs?: number;
+}
+
+class Supervisor implements ClusterServer {
+  readonly ready: Promise<Server>;
+  readonly finished: Promise<void>;
+  address = { hostname: "", port: 0 };
+  #options: ServeOptions;
+  #resolved: ReturnType<typeof resolveOptions>;
+  #transport: ClusterTransport;
+  #processes: ProcessControl;
+  #settings: SupervisorOptions;
+  #log: (line: string) => void;
+  #slots: Slot[] = [];
+  #retired: ServerStats = emptyStats();
+  #startedAt = Date.now();
+  #closing = false;
+  #closePromise: Promise<CloseSummary> | null = null;
+  #summary: CloseSummary = { finished: 0, cut: 0 };
+  #resolveReady!: (s: Server) => void;
+  #rejectReady!: (e: Error) => void;
+  #isReady = false;
+  #resolveFinished!: () => void;
+  #unsubscribeSignals: (() => void) | undefined;
+
+  constructor(transport: ClusterTransport, processes: ProcessControl, options: ServeOptions, settings: SupervisorOptions) {
+    this.#transport = transport;
+    this.#processes = processes;
+    this.#options = options;
+    this.#resolved = resolveOptions(options);
+    this.#settings = settings;
+    this.#log = settings.log ?? ((line) => console.error(line));
+    this.ready = new Promise<Server>((resolve, reject) => {
+      this.#resolveReady = resolve;
+      this.#rejectReady = reject;
+    });
+    this.ready.catch(() => {});
+    this.finished = new Promise((resolve) => (this.#resolveFinished = resolve));
+    for (let id = 1; id <= this.#resolved.workers; id++) {
+      let markExited!: () => void;
+      const exited = new Promise<void>((r) => (markExited = r));
+      markExited(); // nothing runs yet
+      this.#slots.push({
+        id,
+        handle: null,
+        state: "starting",
+        restarts: 0,
+        policy: new RestartPolicy(settings.restart),
+        last: null,
+        selfClosing: false,
+        timer: undefined,
+        exited,
+        markExited,
+      });
+    }
+    // A supervisor always forwards SIGTERM/SIGINT: left to the default, the
+    // primary would die at once and leave its workers orphaned.
+    this.#unsubscribeSignals = transport.onSignals?.(["SIGTERM", "SIGINT"], () => this.close());
+    const signal = this.#resolved.signal;
+    if (signal !== undefined) {
+      if (signal.aborted) queueMicrotask(() => this.close());
+      else signal.addEventListener("abort", () => this.close(), { once: true });
+    }
+    if (this.#resolved.port === 0) {
+      // Port 0: the first worker picks one, the others join it.
+      this.#spawn(this.#slots[0]);
+    } else {
+      for (const slot of this.#slots) this.#spawn(slot);
+    }
+  }
+
+  get port(): number {
+    return this.address.port;
+  }
+
+  get url(): string {
+    const h = this.address.hostname;
+    const host = h.includes(":") ? `[${h}]` : h === "0.0.0.0" ? "localhost" : h;
+    return `http://${host}:${this.address.port}/`;
+  }
+
+  get workers(): readonly WorkerInfo[] {
+    return this.#slots.map((s) => ({ id: s.id, pid: s.handle?.pid ?? 0, state: s.state, restarts: s.restarts }));
+  }
+
+  #spawn(slot: Slot): void {
+    if (this.#closing) return;
+    slot.timer = undefined;
+    slot.state = "starting";
+    slot.selfClosing = false;
+    slot.last = null;
+    const port = this.address.port !== 0 ? this.address.port : this.#resolved.port;
+    const env = { [WORKER_ID_ENV]: String(slot.id), [WORKER_PORT_ENV]: String(port) };
+    let markExited!: () => void;
+    slot.exited = new Promise<void>((r) => (markExited = r));
+    slot.markExited = markExited;
+    let handle: WorkerHandle;
+    const startedAt = Date.now();
+    try {
+      handle = this.#processes.spawnWorker(env, {
+        message: (line) => this.#onMessage(slot, handle, line),
+        exit: (code, signal) => this.#onExit(slot, handle, startedAt, code, signal),
+      });
+    } catch (e) {
+      markExited();
+      this.#log(`anyserve: cannot spawn worker ${slot.id}: ${e instanceof Error ? e.message : String(e)}`);
+      this.#giveUp(slot, e instanceof Error ? e : new Error(String(e)));
+      return;
+    }
+    slot.handle = handle;
+  }
+
+  #onMessage(slot: Slot, handle: WorkerHandle, line: string): void {
+    if (slot.handle !== handle) return;
+    const m = decodeMessage(line);
+    if (m === null) return;
+    switch (m.t) {
+      case "listening": {
+        slot.state = "listening";
+        if (this.address.port === 0) {
+          this.address = { hostname: m.hostname, port: m.port };
+          if (!this.#closing) for (const s of this.#slots) if (s.handle === null && s.timer === undefined && s.state === "starting") this.#spawn(s);
+        }
+        if (!this.#isReady && this.#slots.every((s) => s.state === "listening")) {
+          this.#isReady = true;
+          this.#resolved.onListen?.(this.address);
+          this.#resolveReady(this);
+        }
+        break;
+      }
+      case "stats":
+        slot.last = m.stats;
+        break;
+      case "closing":
+        slot.selfClosing = true;
+        break;
+      case "closed":
+        this.#summary.finished += m.finished;
+        this.#summary.cut += m.cut;
+        break;
+    }
+  }
+
+  #onExit(slot: Slot, handle: WorkerHandle, startedAt: number, code: number | null, signal: string | null): void {
+    if (slot.handle !== handle) return;
+    slot.handle = null;
+    if (slot.last !== null) addInto(this.#retired as unknown as Record<string, unknown>, countersOnly(slot.last) as unknown as Record<string, unknown>);
+    slot.last = null;
+    slot.markExited();
+    const how = signal !== null ? `signal ${signal}` : `code ${code}`;
+    if (this.#closing) {
+      slot.state = "exited";
+      return;
+    }
+    if (slot.selfClosing && code === 0) {
+      // The worker closed by its own decision (its server was closed): not a crash.
+      slot.state = "exited";
+      this.#log(`anyserve: worker ${slot.id} (pid ${handle.pid}) closed and exited`);
+      this.#finishIfAllDown();
+      return;
+    }
+    const delay = slot.policy.onExit(Date.now());
+    if (delay === null) {
+      this.#log(
+        `anyserve: worker ${slot.id} (pid ${handle.pid}) exited with ${how} after ${Date.now() - startedAt} ms; ` +
+          `${slot.policy.maxRestarts} restarts within ${slot.policy.windowMs} ms already, not restarting it`,
+      );
+      this.#giveUp(slot, new Error(`anyserve: worker ${slot.id} keeps exiting (last: ${how}); gave up restarting it`));
+      return;
+    }
+    slot.state = "restarting";
+    slot.restarts++;
+    this.#log(`anyserve: worker ${slot.id} (pid ${handle.pid}) exited with ${how}; restarting in ${delay} ms`);
+    slot.timer = setTimeout(() => this.#spawn(slot), delay);
+  }
+
+  #giveUp(slot: Slot, error: Error): void {
+    slot.state = "failed";
+    if (!this.#isReady) {
+      this.#rejectReady(error);
+      this.close();
+      return;
+    }
+    this.#finishIfAllDown();
+  }
+
+  #finishIfAllDown(): void {
+    if (this.#slots.every((s) => s.handle === null && s.timer === undefined)) {
+      this.#log("anyserve: no worker left running; the supervisor stops");
+      this.close();
+    }
+  }
+
+  close(options: CloseOptions = {}): Promise<CloseSummary> {
+    return (this.#closePromise ??= this.#close(options.deadlineMs ?? this.#resolved.shutdownTimeoutMs));
+  }
+
+  async #close(deadlineMs: number): Promise<CloseSummary> {
+    this.#closing = true;
+    this.#unsubscribeSignals?.();
+    if (!this.#isReady) this.#rejectReady(new Error("anyserve: closed before every worker was listening"));
+    const line = encodeMessage({ t: "close", deadlineMs });
+    for (const slot of this.#slots) {
+      if (slot.timer !== undefined) clearTimeout(slot.timer);
+      slot.timer = undefined;
+      if (slot.handle !== null) {
+        slot.handle.send(line);
+        // A worker busy starting may not read its channel yet: the signal reaches it anyway.
+        slot.handle.kill("SIGTERM");
+      }
+    }
+    const all = Promise.all(this.#slots.map((s) => s.exited));
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise<"late">((r) => (timer = setTimeout(() => r("late"), deadlineMs + (this.#settings.killGraceMs ?? 2000))));
+    if ((await Promise.race([all, late])) === "late") {
+      for (const slot of this.#slots) {
+        if (slot.handle !== null) {
+          this.#log(`anyserve: worker ${slot.id} (pid ${slot.handle.pid}) did not exit after close; killing it`);
+          slot.handle.kill("SIGKILL");
+        }
+      }
+      await all;
+    }
+    clearTimeout(timer);
+    this.#resolveFinished();
+    return { ...this.#summary };
+  }
+
+  stats(): ServerStats {
+    const list: ServerStats[] = [this.#retired];
+    for (const s of this.#slots) if (s.last !== null) list.push(s.last);
+    const sum = sumStats(list);
+    sum.uptimeMs = Date.now() - this.#startedAt;
+    return sum;
+  }
+
+  /** For tests and logs: the transport's runtime. */
+  get runtime(): string {
+    return this.#transport.runtime;
+  }
+}
+
+/** Installs the worker side around a server that listens directly. */
+function runWorker(processes: ProcessControl, transport: Transport, server: Server, deadlineMs: number): void {
+  let closing = false;
+  let timer: ReturnType<typeof setInterval> | undefined;
+  const report = () => channel.send(encodeMessage({ t: "stats", stats: server.stats() }));
+  const shutdown = async (deadline: number) => {
+    if (closing) return;
+    closing = true;
+    if (timer !== undefined) clearInterval(timer);
+    await channel.send(encodeMessage({ t: "closing" })).catch(() => {});
+    const summary = await server.close({ deadlineMs: deadline });
+    await report().catch(() => {});
+    await channel.send(encodeMessage({ t: "closed", ...summary })).catch(() => {});
+    processes.exit(0);
+  };
+  const channel = processes.connectPrimary({
+    message(line) {
+      const m = decodeMessage(line);
+      if (m !== null && m.t === "close") shutdown(m.deadlineMs);
+    },
+    disconnect() {
+      // The primary is gone: nobody restarts or stops us; close and leave.
+      shutdown(deadlineMs);
+    },
+  });
+  transport.onSignals?.(["SIGTERM", "SIGINT"], () => shutdown(deadlineMs));
+  server.ready.then(
+    (s) => {
+      channel.send(encodeMessage({ t: "listening", hostname: s.address.hostname, port: s.address.port })).catch(() => {});
+      timer = setInterval(() => report().catch(() => {}), STATS_INTERVAL_MS);
+      // If the user closes this worker's server, the worker is done: say so and leave.
+      server.finished.then(() => shutdown(deadlineMs));
+    },
+    (error: unknown) => {
+      console.error(`anyserve: worker cannot listen: ${error instanceof Error ? error.message : String(error)}`);
+      processes.exit(1);
+    },
+  );
+}
+
+/**
+ * `serve({ workers })`: in the primary, starts the supervisor; in a worker
+ * (the environment has {@linkcode WORKER_ID_ENV}), serves directly with
+ * `reusePort` on the primary's port and reports to it.
+ * @param transport the runtime binding; needs `processes`
+ * @param options the serve options, `workers` set
+ * @param serveOne starts a single-process server (what `serveWith` does without workers)
+ * @param settings supervisor settings (tests)
+ * @throws {RangeError} when `workers` is not a positive integer or "auto"
+ * @throws {Error} when the transport cannot spawn processes
+ */
+export function serveWorkers(
+  transport: ClusterTransport,
+  options: ServeOptions,
+  serveOne: (options: ServeOptions) => Server,
+  settings: SupervisorOptions = {},
+): Server {
+  const resolved = resolveOptions(options);
+  const processes = transport.processes;
+  if (processes === undefined) {
+    throw new Error(`Cannot run workers on the "${transport.runtime}" transport: it cannot spawn processes`);
+  }
+  const id = processes.env(WORKER_ID_ENV);
+  if (id !== undefined && id !== "") {
+    const port = Number(processes.env(WORKER_PORT_ENV) ?? resolved.port);
+    const server = serveOne({
+      ...options,
+      workers: undefined,
+      port: Number.isInteger(port) ? port : resolved.port,
+      reusePort: true,
+      // The worker glue owns signals and the listen report.
+      handleSignals: false,
+      onListen: undefined,
+    });
+    runWorker(processes, transport, server, resolved.shutdownTimeoutMs);
+    return server;
+  }
+  processes.assertCanSpawn();
+  return new Supervisor(transport, processes, options, settings);
+}
