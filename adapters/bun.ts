@@ -10,7 +10,8 @@
  * @module
  */
 
-import type { Listener, ListenOptions, Socket, SocketEvents, Transport } from "../src/socket.ts";
+import type { Listener, ListenOptions, Socket, SocketEvents } from "../src/socket.ts";
+import type { ClusterTransport, ProcessControl, WorkerEvents, WorkerHandle } from "../src/cluster.ts";
 import { type Server, serveWith } from "../src/server.ts";
 import type { ServeOptions } from "../src/options.ts";
 
@@ -193,10 +194,92 @@ function bun(): BunNamespace {
   return b;
 }
 
+/** `Bun.spawn` and `Bun.main`, typed structurally (shapes of Bun 1.4). */
+interface BunProcessApi {
+  readonly main: string;
+  spawn(options: {
+    cmd: string[];
+    env: Record<string, string | undefined>;
+    stdio: ["inherit", "inherit", "inherit"];
+    serialization: "json";
+    ipc(message: unknown): void;
+    onExit(proc: unknown, exitCode: number | null, signalCode: number | string | null, error?: unknown): void;
+  }): { readonly pid: number; send(message: unknown): void; kill(signal?: string): void };
+}
+
+/**
+ * Bun's {@linkcode ProcessControl}: workers are `Bun.spawn` of the same
+ * binary, flags (`process.execArgv`), entry (`Bun.main`) and arguments,
+ * with Bun's IPC channel (JSON) for the message lines; in the worker it is
+ * `process.send` / `process.on("message")`, and `disconnect` fires when
+ * the primary dies.
+ */
+function bunProcesses(): ProcessControl {
+  return {
+    env: (name) => process.env[name],
+    assertCanSpawn() {},
+    spawnWorker(env: Record<string, string>, events: WorkerEvents): WorkerHandle {
+      const b = bun() as unknown as BunProcessApi;
+      let exited = false;
+      const child = b.spawn({
+        cmd: [process.execPath, ...process.execArgv, b.main, ...process.argv.slice(2)],
+        env: { ...process.env, ...env },
+        stdio: ["inherit", "inherit", "inherit"],
+        serialization: "json",
+        ipc(message) {
+          if (typeof message === "string") events.message(message);
+        },
+        onExit(_proc, exitCode, signalCode) {
+          exited = true;
+          events.exit(exitCode, signalCode === null ? null : String(signalCode));
+        },
+      });
+      return {
+        pid: child.pid,
+        send(line) {
+          if (exited) return;
+          try {
+            child.send(line);
+          } catch {
+            // the channel is closing; the exit follows
+          }
+        },
+        kill(signal) {
+          if (!exited) child.kill(signal);
+        },
+      };
+    },
+    connectPrimary(events) {
+      process.on("message", (m: unknown) => {
+        if (typeof m === "string") events.message(m);
+      });
+      process.once("disconnect", () => events.disconnect());
+      return {
+        send: (line) =>
+          new Promise<void>((resolve) => {
+            if (process.send === undefined || !process.connected) return resolve();
+            process.send(line, undefined, {}, () => resolve());
+          }),
+      };
+    },
+    exit(code) {
+      process.exit(code);
+    },
+  };
+}
+
 /** The Bun transport: `Bun.listen` with half-open sockets, Nagle off. */
-export const bunTransport: Transport = {
+export const bunTransport: ClusterTransport = {
   runtime: "bun",
+  onSignals(signals, handler) {
+    for (const s of signals) process.on(s, handler);
+    return () => {
+      for (const s of signals) process.off(s, handler);
+    };
+  },
+  processes: bunProcesses(),
   listen(options: ListenOptions, onSocket: (socket: Socket) => void): Promise<Listener> {
+    const keepAliveMs = options.tcpKeepAliveMs ?? 0;
     try {
       const listener = bun().listen<BunSocket>({
         hostname: options.hostname,
@@ -206,6 +289,7 @@ export const bunTransport: Transport = {
         socket: {
           open(s) {
             s.setNoDelay(true);
+            if (keepAliveMs > 0) (s as { setKeepAlive?: (on: boolean, ms: number) => boolean }).setKeepAlive?.(true, keepAliveMs);
             const socket = new BunSocket(s);
             s.data = socket;
             onSocket(socket);
