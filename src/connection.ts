@@ -14,7 +14,7 @@
 import type { Socket, SocketEvents } from "./socket.ts";
 import type { ExecutionContext, ResolvedOptions } from "./options.ts";
 import { BodySource, type BodyOwner } from "./fetch/body.ts";
-import { IncomingRequest } from "./fetch/request.ts";
+import { IncomingRequest, UrlCache } from "./fetch/request.ts";
 import { type ConnInfo, connInfo } from "./fetch/conn_info.ts";
 import {
   findHeadEnd,
@@ -88,6 +88,7 @@ const MAX_DRAIN_BYTES = 256 * 1024;
 const LINGER_MS = 5000;
 
 const CRLF = new Uint8Array([CR, LF]);
+const EMPTY_BYTES = new Uint8Array(0);
 const LAST_CHUNK = new Uint8Array([0x30, CR, LF, CR, LF]);
 const CONTINUE = new TextEncoder().encode("HTTP/1.1 100 Continue\r\n\r\n");
 const encoder = new TextEncoder();
@@ -218,7 +219,7 @@ export class Connection implements SocketEvents, BodyOwner {
   #writeBlocked = false;
   #drainWaiters: (() => void)[] = [];
   #flushScheduled = false;
-  /** When the connection last made progress (ms). */
+  /** When the connection last made progress (performance.now() ms). */
   lastActive: number;
   /** When the current, incomplete head started arriving (ms), or 0. */
   #headStarted = 0;
@@ -232,6 +233,10 @@ export class Connection implements SocketEvents, BodyOwner {
   #bodyPausedMs = 0;
   #bodyPausedAt = 0;
   #writeBlockedSince = 0;
+  /** Clock reading shared by the responses finished in one flush (0: not read yet). */
+  #finishedAt = 0;
+  /** The Date line for the flush in progress. */
+  #date: Uint8Array = EMPTY_BYTES;
   /** When we called socket.end() (ms), or 0. */
   #endedAt = 0;
 
@@ -239,7 +244,7 @@ export class Connection implements SocketEvents, BodyOwner {
     this.socket = socket;
     this.#host = host;
     this.#options = host.options;
-    this.lastActive = Date.now();
+    this.lastActive = performance.now();
   }
 
   /** The state, for statistics and tests. */
@@ -255,7 +260,7 @@ export class Connection implements SocketEvents, BodyOwner {
 
   data(chunk: Uint8Array): void {
     if (this.#closed) return;
-    this.lastActive = Date.now();
+    this.lastActive = performance.now();
     this.#host.counters.bytesIn += chunk.length;
     if (this.#bodyMode !== BODY_NONE) this.#bodyReceived += chunk.length;
     if (this.#ending && this.#bodyMode === BODY_NONE) return; // nothing more will be read
@@ -356,9 +361,9 @@ export class Connection implements SocketEvents, BodyOwner {
       this.#socketPaused = paused;
       if (this.#bodyStarted !== 0) {
         // Time we refused to read does not count against the client's rate.
-        if (paused) this.#bodyPausedAt = Date.now();
+        if (paused) this.#bodyPausedAt = performance.now();
         else if (this.#bodyPausedAt !== 0) {
-          this.#bodyPausedMs += Date.now() - this.#bodyPausedAt;
+          this.#bodyPausedMs += performance.now() - this.#bodyPausedAt;
           this.#bodyPausedAt = 0;
         }
       }
@@ -584,7 +589,7 @@ export class Connection implements SocketEvents, BodyOwner {
   #end(): void {
     this.#ending = true;
     if (this.#endedAt === 0) {
-      this.#endedAt = Date.now();
+      this.#endedAt = performance.now();
       this.socket.end();
     }
   }
@@ -612,8 +617,8 @@ export class Connection implements SocketEvents, BodyOwner {
   #admit(ex: Exchange): void {
     const host = this.#host;
     host.counters.requestsTotal++;
-    ex.startedAt = performance.now();
-    ex.request = new IncomingRequest(ex.head, ex.body, this.#origin());
+    ex.startedAt = this.lastActive;
+    ex.request = new IncomingRequest(ex.head, ex.body, this.#urlCache());
     const priority = host.options.priority;
     if (priority !== undefined) {
       try {
@@ -686,15 +691,15 @@ export class Connection implements SocketEvents, BodyOwner {
     );
   }
 
-  #originCache: string | null = null;
-  /** `http://local-address:port`, for requests without a Host (HTTP/1.0). */
-  #origin(): string {
-    if (this.#originCache === null) {
+  #urls: UrlCache | null = null;
+  /** The connection's URL cache, made on its first request. */
+  #urlCache(): UrlCache {
+    if (this.#urls === null) {
       const s = this.socket;
       const a = s.localAddress;
-      this.#originCache = "http://" + (a.includes(":") ? `[${a}]` : a) + ":" + s.localPort;
+      this.#urls = new UrlCache("http://" + (a.includes(":") ? `[${a}]` : a) + ":" + s.localPort);
     }
-    return this.#originCache;
+    return this.#urls;
   }
 
   #env(): ConnInfo {
@@ -826,6 +831,9 @@ export class Connection implements SocketEvents, BodyOwner {
   /** Writes every response at the front of the queue that is ready, in one write. */
   #flush(): void {
     if (this.#closed || this.#writeBlocked) return;
+    // One clock read per flush, shared by the responses it writes.
+    this.#finishedAt = 0;
+    this.#date = dateLine();
     const queue = this.#queue;
     const out = scratch;
     let closeAfter = false;
@@ -875,7 +883,7 @@ export class Connection implements SocketEvents, BodyOwner {
     }
     if (answered) {
       this.requestCount++;
-      this.#host.counters.record(ex.status, performance.now() - ex.startedAt);
+      this.#host.counters.record(ex.status, (this.#finishedAt ||= performance.now()) - ex.startedAt);
     }
   }
 
@@ -936,7 +944,7 @@ export class Connection implements SocketEvents, BodyOwner {
     this.#host.counters.bytesOut += bytes.length;
     if (!this.socket.write(bytes)) {
       this.#writeBlocked = true;
-      this.#writeBlockedSince = this.lastActive = Date.now();
+      this.#writeBlockedSince = this.lastActive = performance.now();
       // Write-side backpressure: stop reading requests we could not answer.
       this.#pausedForWrite = true;
       this.#updateReading();
@@ -967,7 +975,7 @@ export class Connection implements SocketEvents, BodyOwner {
       out.latin1(value);
       out.crlf();
     });
-    if (!hasDate) out.bytes(dateLine());
+    if (!hasDate) out.bytes(this.#date);
     const status = ex.status;
     if (status !== 204 && status !== 304 && status >= 200) {
       if (length >= 0) {
@@ -994,7 +1002,7 @@ export class Connection implements SocketEvents, BodyOwner {
     const err = ex.error;
     if (err !== null) {
       out.bytes(err.head);
-      out.bytes(dateLine());
+      out.bytes(this.#date);
       out.bytes(err.tail);
       return;
     }
@@ -1077,6 +1085,7 @@ export class Connection implements SocketEvents, BodyOwner {
       this.socket.destroy();
       return;
     }
+    this.#finishedAt = 0;
     this.#finish(ex, true);
     this.#queue.shift();
     if (ex.close) {

@@ -205,7 +205,7 @@ class ServerImpl implements Server, ConnectionHost {
   }
 
   #sweep(): void {
-    const now = Date.now();
+    const now = performance.now();
     for (const conn of this.#pool) {
       if (conn.sweep(now) === "timeout") this.counters.timedOut++;
     }
