@@ -26,7 +26,7 @@ import type { ServeOptions } from "./src/options.ts";
 export type { CloseOptions, CloseSummary, Server, ServerStats } from "./src/server.ts";
 export type { ExecutionContext, FetchHandler, ServeOptions } from "./src/options.ts";
 export type { ConnInfo, NetAddr, SocketAddress } from "./src/fetch/conn_info.ts";
-export type { Listener, ListenOptions, Socket, SocketEvents, Transport } from "./src/socket.ts";
+export type { ListenAddress, Listener, ListenOptions, Socket, SocketEvents, Transport } from "./src/socket.ts";
 export { DEFAULTS } from "./src/options.ts";
 export { serveWith } from "./src/server.ts";
 export { statsResponse, toPrometheus } from "./src/stats.ts";

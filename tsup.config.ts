@@ -8,6 +8,7 @@ export default defineConfig({
     deno: "adapters/deno.ts",
     bun: "adapters/bun.ts",
     router: "src/router/mod.ts",
+    hono: "src/hono.ts",
   },
   format: ["esm", "cjs"],
   dts: true,

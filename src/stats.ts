@@ -16,7 +16,9 @@ export const LATENCY_BUCKETS_MS: readonly number[] = Array.from({ length: 21 }, 
 
 /** What `server.stats()` returns. */
 export interface ServerStats {
+  /** Milliseconds since the server started. */
   uptimeMs: number;
+  /** Connection counters and gauges. */
   connections: {
     active: number;
     total: number;
@@ -25,6 +27,7 @@ export interface ServerStats {
     byState: Record<"idle" | "reading" | "processing" | "writing" | "closing", number>;
     parked: number;
   };
+  /** Request counters and gauges. */
   requests: {
     total: number;
     inFlight: number;
@@ -36,7 +39,9 @@ export interface ServerStats {
     shed: number;
     aborted: number;
   };
+  /** Bytes read from and written to sockets. */
   bytes: { in: number; out: number };
+  /** Latency from parsed head to response handed to the socket; `buckets` match `LATENCY_BUCKETS_MS` plus one overflow bucket. */
   latencyMs: { p50: number; p90: number; p99: number; max: number; count: number; buckets: number[] };
 }
 

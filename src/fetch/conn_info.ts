@@ -9,15 +9,21 @@
 
 /** A network address, in Deno's `Deno.NetAddr` shape. */
 export interface NetAddr {
+  /** Always `"tcp"`. */
   transport: "tcp";
+  /** IP address. */
   hostname: string;
+  /** Port number. */
   port: number;
 }
 
 /** Bun's `SocketAddress` shape, as returned by `requestIP()`. */
 export interface SocketAddress {
+  /** IP address. */
   address: string;
+  /** Port number. */
   port: number;
+  /** Address family. */
   family: "IPv4" | "IPv6";
 }
 

@@ -114,6 +114,10 @@ export class Router<H extends RouteHandler = RouteHandler> {
   #allRoutes: [string, H][] = [];
   #notFound: ((request: Request) => Response | Promise<Response>) | undefined;
 
+  /**
+   * Makes an empty router.
+   * @param options what to answer when nothing matches
+   */
   constructor(options: RouterOptions = {}) {
     this.#notFound = options.notFound;
     this.#table(METHOD_ALL);
