@@ -177,7 +177,7 @@ function overloaded(retryAfterSeconds: number): ErrorResponse {
     };
     overloadedCache.set(retryAfterSeconds, r);
   }
-  return { status: 503, head: r.head, tail: r.tail };
+  return { status: 503, head: r.head, tail: r.tail, keepsConnection: true };
 }
 
 /** The bytes that refuse a whole connection over `maxConnections`. */
@@ -1003,6 +1003,7 @@ export class Connection implements SocketEvents, BodyOwner {
     if (err !== null) {
       out.bytes(err.head);
       out.bytes(this.#date);
+      if (err.keepsConnection === true) this.#connectionField(out, ex);
       out.bytes(err.tail);
       return;
     }

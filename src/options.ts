@@ -55,7 +55,7 @@ export interface ServeOptions {
   maxPipelinedRequests?: number;
   /** Close a keep-alive connection idle this long. @default 5000 */
   keepAliveTimeoutMs?: number;
-  /** Answer 408 when a request head takes longer than this to arrive. @default 10000 */
+  /** Answer 408 when a request head takes longer than this to arrive (slowloris). @default 5000 */
   headersTimeoutMs?: number;
   /** Queued, unread request-body bytes above which reading from that socket stops. @default 65536 */
   highWaterMarkBytes?: number;
@@ -144,7 +144,7 @@ export const DEFAULTS = {
   maxBodyBytes: 16 * 1024 * 1024,
   maxPipelinedRequests: 64,
   keepAliveTimeoutMs: 5_000,
-  headersTimeoutMs: 10_000,
+  headersTimeoutMs: 5_000,
   highWaterMarkBytes: 64 * 1024,
   shutdownTimeoutMs: 10_000,
   requestTimeoutMs: 60_000,

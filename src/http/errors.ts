@@ -170,6 +170,12 @@ export interface ErrorResponse {
   readonly status: number;
   readonly head: Uint8Array;
   readonly tail: Uint8Array;
+  /**
+   * The connection may stay open after it (the request's framing was fine,
+   * as for a 503 from overload control): `tail` then has no `Connection`
+   * field and the writer adds one when it closes anyway.
+   */
+  readonly keepsConnection?: boolean;
 }
 
 const encoder = new TextEncoder();
