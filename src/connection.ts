@@ -983,7 +983,10 @@ export class Connection implements SocketEvents, BodyOwner {
         out.latin1(String(length));
         out.crlf();
       } else if (ex.head.method !== "HEAD") {
-        out.latin1("Transfer-Encoding: chunked\r\n");
+        // HTTP/1.0 has no chunked coding (RFC 9112 §6.1): the body ends
+        // when the connection does.
+        if (ex.head.minor === 0) ex.close = true;
+        else out.latin1("Transfer-Encoding: chunked\r\n");
       }
     }
     this.#connectionField(out, ex);
@@ -1023,7 +1026,7 @@ export class Connection implements SocketEvents, BodyOwner {
   }
 
   #appendChunk(out: OutBuffer, ex: Exchange, c: Uint8Array): void {
-    if (ex.fixedLength >= 0) {
+    if (ex.fixedLength >= 0 || ex.head.minor === 0) {
       out.bytes(c);
       return;
     }
@@ -1036,7 +1039,7 @@ export class Connection implements SocketEvents, BodyOwner {
   async #pump(ex: Exchange): Promise<void> {
     const reader = ex.reader!;
     const isHead = ex.head.method === "HEAD";
-    const chunked = ex.fixedLength < 0 && !isHead;
+    const chunked = ex.fixedLength < 0 && !isHead && ex.head.minor === 1;
     let sent = 0;
     let ok = true;
     try {

@@ -263,6 +263,14 @@ export function defineServerSuite(runtime: string, serve: ServeFn): void {
         assert.match(b.text, /connection: keep-alive/i);
       });
 
+      it("streams to an HTTP/1.0 client without chunked coding, ending with the connection", async () => {
+        const { text, closed } = await rawRequest(port, "GET /stream HTTP/1.0\r\n\r\n", { timeoutMs: 3000 });
+        assert.equal(closed, true);
+        assert.doesNotMatch(text, /transfer-encoding/i);
+        assert.match(text, /connection: close\r\n/i);
+        assert.ok(text.endsWith("\r\n\r\npart0;part1;part2;"), JSON.stringify(text));
+      });
+
       it("answers Expect: 100-continue when the handler reads the body", async () => {
         const { text } = await rawRequest(port, "", {
           pieces: ["POST /echo HTTP/1.1\r\nHost: a\r\nContent-Length: 4\r\nExpect: 100-continue\r\n\r\n", "ping"],
