@@ -110,6 +110,27 @@ function settleBarrier(): Promise<void> {
   return hop;
 }
 
+// Response fields are written by one module-level callback rather than a
+// closure per response; a flush runs start to end, so the state is safe here.
+let fieldOut: OutBuffer = scratch;
+let fieldHasDate = false;
+function writeField(value: string, name: string): void {
+  switch (name) {
+    // Framing is ours to decide: the handler's values would contradict it.
+    case "content-length":
+    case "transfer-encoding":
+    case "connection":
+    case "keep-alive":
+      return;
+    case "date":
+      fieldHasDate = true;
+  }
+  fieldOut.latin1(name);
+  fieldOut.latin1(": ");
+  fieldOut.latin1(value);
+  fieldOut.crlf();
+}
+
 /** One request and the response to it; also its ticket for admission. */
 class Exchange implements Job {
   state = PENDING;
@@ -959,23 +980,10 @@ export class Connection implements SocketEvents, BodyOwner {
   #serializeHead(out: OutBuffer, ex: Exchange, length: number): void {
     const res = ex.response!;
     out.latin1(statusLine(ex.status, res.statusText));
-    let hasDate = false;
-    res.headers.forEach((value, name) => {
-      switch (name) {
-        case "content-length":
-        case "transfer-encoding":
-        case "connection":
-        case "keep-alive":
-          return;
-        case "date":
-          hasDate = true;
-      }
-      out.latin1(name);
-      out.latin1(": ");
-      out.latin1(value);
-      out.crlf();
-    });
-    if (!hasDate) out.bytes(this.#date);
+    fieldOut = out;
+    fieldHasDate = false;
+    res.headers.forEach(writeField);
+    if (!fieldHasDate) out.bytes(this.#date);
     const status = ex.status;
     if (status !== 204 && status !== 304 && status >= 200) {
       if (length >= 0) {
