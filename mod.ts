@@ -29,6 +29,7 @@ export type { ConnInfo, NetAddr, SocketAddress } from "./src/fetch/conn_info.ts"
 export type { ListenAddress, Listener, ListenOptions, Socket, SocketEvents, Transport } from "./src/socket.ts";
 export { DEFAULTS } from "./src/options.ts";
 export { serveWith } from "./src/server.ts";
+export type { ClusterServer, ClusterTransport, PrimaryChannel, ProcessControl, WorkerEvents, WorkerHandle, WorkerInfo } from "./src/cluster.ts";
 export { statsResponse, toPrometheus } from "./src/stats.ts";
 export type { OverloadStrategy } from "./src/backpressure.ts";
 

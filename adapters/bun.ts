@@ -16,6 +16,7 @@ import { type Server, serveWith } from "../src/server.ts";
 import type { ServeOptions } from "../src/options.ts";
 
 import type { BunNamespace, BunSocket as BunTcpSocket } from "./_types/bun.ts";
+export type { ClusterServer, ClusterTransport, PrimaryChannel, ProcessControl, WorkerEvents, WorkerHandle, WorkerInfo } from "../src/cluster.ts";
 
 /** A Bun socket whose `data` slot holds our wrapper. */
 type BunSocket_ = BunTcpSocket<BunSocket>;

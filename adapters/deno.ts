@@ -16,6 +16,7 @@ import { type Server, serveWith } from "../src/server.ts";
 import type { ServeOptions } from "../src/options.ts";
 
 import type { DenoConn, DenoListener, DenoNamespace } from "./_types/deno.ts";
+export type { ClusterServer, ClusterTransport, PrimaryChannel, ProcessControl, WorkerEvents, WorkerHandle, WorkerInfo } from "../src/cluster.ts";
 
 const EVENTS_NOT_STARTED: SocketEvents = { data() {}, drain() {}, end() {}, close() {} };
 

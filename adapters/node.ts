@@ -13,6 +13,7 @@
 import { nodeTransport } from "./node_transport.ts";
 import { type Server, serveWith } from "../src/server.ts";
 import type { ServeOptions } from "../src/options.ts";
+export type { ClusterServer, ClusterTransport, PrimaryChannel, ProcessControl, WorkerEvents, WorkerHandle, WorkerInfo } from "../src/cluster.ts";
 
 export { nodeTransport };
 
