@@ -79,7 +79,7 @@ const BODY_CHUNKED = 2;
  * or a Blob finish in two or three hops on every runtime; a producer that
  * waits on I/O does not, and gets its head flushed without waiting.
  */
-const SETTLE_HOPS = 12;
+const SETTLE_HOPS = 6;
 /** Largest response body gathered before it is sent with Content-Length. */
 const MAX_BUFFERED_BODY = 64 * 1024;
 /** At most this many bytes of an unread request body are drained to keep the connection. */
@@ -149,6 +149,8 @@ class Exchange implements Job {
   status = 0;
   /** Buffered response body (READY) or its first chunks (STREAM). */
   chunks: Uint8Array[] | null = null;
+  /** A buffered ASCII body kept as the string it came as (READY only). */
+  text: string | null = null;
   chunkBytes = 0;
   reader: ReadableStreamDefaultReader<Uint8Array> | null = null;
   /** A read started while settling, to be continued by the pump. */
@@ -294,6 +296,9 @@ export class Connection implements SocketEvents, BodyOwner {
       this.#pending = null;
     }
     this.#process(buf, 0);
+    // Handlers that answered synchronously with a fixed body are ready now:
+    // write them in this turn, without waiting for the microtask.
+    if (this.#flushScheduled) this.#flush();
   }
 
   drain(): void {
@@ -745,20 +750,28 @@ export class Connection implements SocketEvents, BodyOwner {
     ex.response = res;
     const status = res.status;
     ex.status = status;
-    const body = res.body;
     // RFC 9110 §6.4.1: 1xx, 204 and 304 responses have no content.
-    if (body === null || status === 204 || status === 304 || status < 200) {
-      if (body !== null) body.cancel().catch(() => {});
+    const noContent = status === 204 || status === 304 || status < 200;
+    // Ask the runtime first: reading `res.body` would turn a fixed body into
+    // a stream (Deno does exactly that), and the fast path would be lost.
+    const fixed = noContent ? null : this.#host.staticBody?.(res);
+    if (fixed != null) {
+      if (typeof fixed === "string" && isAscii(fixed)) {
+        // Most text and JSON bodies: written straight into the output, no copy.
+        ex.text = fixed;
+        ex.chunkBytes = fixed.length;
+      } else {
+        const bytes = typeof fixed === "string" ? encoder.encode(fixed) : fixed;
+        ex.chunks = bytes.length > 0 ? [bytes] : [];
+        ex.chunkBytes = bytes.length;
+      }
       ex.state = READY;
       this.#scheduleFlush();
       return;
     }
-    const fixed = this.#host.staticBody?.(res);
-    if (fixed != null) {
-      // The runtime told us the body outright: no stream to read.
-      const bytes = typeof fixed === "string" ? encoder.encode(fixed) : fixed;
-      ex.chunks = bytes.length > 0 ? [bytes] : [];
-      ex.chunkBytes = bytes.length;
+    const body = res.body;
+    if (body === null || noContent) {
+      if (body !== null) body.cancel().catch(() => {});
       ex.state = READY;
       this.#scheduleFlush();
       return;
@@ -1020,9 +1033,14 @@ export class Connection implements SocketEvents, BodyOwner {
     }
     const isHead = ex.head.method === "HEAD";
     const chunks = ex.chunks;
-    this.#serializeHead(out, ex, chunks === null ? (isHead ? -1 : 0) : ex.chunkBytes);
-    if (chunks !== null && !isHead) for (const c of chunks) out.bytes(c);
+    const text = ex.text;
+    this.#serializeHead(out, ex, chunks === null && text === null ? (isHead ? -1 : 0) : ex.chunkBytes);
+    if (!isHead) {
+      if (text !== null) out.latin1(text);
+      else if (chunks !== null) for (const c of chunks) out.bytes(c);
+    }
     ex.chunks = null;
+    ex.text = null;
   }
 
   #serializeStreamStart(out: OutBuffer, ex: Exchange): void {
@@ -1107,6 +1125,12 @@ export class Connection implements SocketEvents, BodyOwner {
     this.#afterExchange();
     this.#flush();
   }
+}
+
+/** True when every UTF-16 unit of `s` is ASCII, so its UTF-8 bytes are its char codes. */
+function isAscii(s: string): boolean {
+  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) > 0x7f) return false;
+  return true;
 }
 
 function toBytes(v: unknown): Uint8Array {
