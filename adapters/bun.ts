@@ -21,6 +21,12 @@ export type { ClusterServer, ClusterTransport, PrimaryChannel, ProcessControl, W
 /** A Bun socket whose `data` slot holds our wrapper. */
 type BunSocket_ = BunTcpSocket<BunSocket>;
 
+/** `Bun.peek`: a settled promise's value, synchronously. */
+interface BunPeek {
+  <T>(promise: Promise<T>): T | Promise<T>;
+  status(promise: Promise<unknown>): "pending" | "fulfilled" | "rejected";
+}
+
 const EVENTS_NOT_STARTED: SocketEvents = {
   data() {},
   drain() {},
@@ -272,6 +278,11 @@ function bunProcesses(): ProcessControl {
 /** The Bun transport: `Bun.listen` with half-open sockets, Nagle off. */
 export const bunTransport: ClusterTransport = {
   runtime: "bun",
+  peek<T>(promise: Promise<T>): T | Promise<T> {
+    // Only a fulfilled value counts: a rejection must still reach the await.
+    const peek = (globalThis as { Bun?: { peek: BunPeek } }).Bun!.peek;
+    return peek.status(promise) === "fulfilled" ? peek(promise) as T : promise;
+  },
   onSignals(signals, handler) {
     for (const s of signals) process.on(s, handler);
     return () => {

@@ -45,6 +45,7 @@ app.get("/", (c) => c.text("Hello, World!"));
 app.get("/user/:id", (c) => c.text(`User ${c.req.param("id")}`));
 const staticBody = (globalThis as { Deno?: unknown }).Deno ? (await import("../adapters/deno.ts")).denoTransport.staticBody : undefined;
 if (staticBody) transport.staticBody = staticBody;
+if ((globalThis as { Bun?: unknown }).Bun) transport.peek = (await import("../adapters/bun.ts")).bunTransport.peek;
 // HANDLER=null: a bare handler with an empty body, to see the core's own cost.
 const bare = (globalThis as { process?: { env: Record<string, string> } }).process?.env?.HANDLER === "null";
 const server = serveWith(transport, { fetch: bare ? () => new Response(null) : app.fetch, port: 0 });

@@ -43,6 +43,8 @@ export interface ConnectionHost {
   readonly ctx: ExecutionContext;
   /** The transport's `staticBody` fast path, if it has one. */
   readonly staticBody?: ((response: Response) => string | Uint8Array | null) | undefined;
+  /** The transport's `peek` (a settled promise's value, synchronously), if it has one. */
+  readonly peek?: (<T>(promise: Promise<T>) => T | Promise<T>) | undefined;
   /** True once graceful shutdown began. */
   readonly closing: boolean;
   /** Counters to bump. */
@@ -791,11 +793,29 @@ export class Connection implements SocketEvents, BodyOwner {
     ex.reader = reader;
     const chunks: Uint8Array[] = [];
     let bytes = 0;
+    const peek = this.#host.peek;
     try {
       let read = reader.read();
-      let r = await read;
       while (true) {
+        // Has the read finished? Ask the runtime synchronously if it can
+        // tell; else wait a few microtask hops (shared by every response
+        // settling now) and look. A read still pending then means a real
+        // stream: its head goes out at once and the body follows as it comes.
+        let r: ReadableStreamReadResult<Uint8Array> | null = null;
+        const peeked = peek?.(read);
+        if (peeked !== undefined && peeked !== read) r = peeked as ReadableStreamReadResult<Uint8Array>;
+        else {
+          let failed: { error: unknown } | null = null;
+          read.then((x) => (r = x), (error) => (failed = { error }));
+          await settleBarrier();
+          if (failed !== null) throw (failed as { error: unknown }).error;
+          if (r === null) {
+            this.#streamFrom(ex, chunks, bytes, read);
+            break;
+          }
+        }
         if (ex.state !== PENDING || this.#closed) return;
+        r = r as ReadableStreamReadResult<Uint8Array>;
         if (r.done) {
           ex.reader = null;
           ex.chunks = chunks;
@@ -813,16 +833,6 @@ export class Connection implements SocketEvents, BodyOwner {
           this.#streamFrom(ex, chunks, bytes, read);
           break;
         }
-        // Wait a few microtask hops (shared with every response settling now)
-        // and look whether the read finished meanwhile: cheaper than a race.
-        let settled: ReadableStreamReadResult<Uint8Array> | null = null;
-        read.then((x) => (settled = x), () => {});
-        await settleBarrier();
-        if (settled === null) {
-          this.#streamFrom(ex, chunks, bytes, read);
-          break;
-        }
-        r = settled;
       }
     } catch (e) {
       if (ex.state === PENDING && !this.#closed) {

@@ -62,6 +62,7 @@ class ServerImpl implements Server, ConnectionHost {
   readonly runtime: string;
   readonly ctx: ExecutionContext;
   readonly staticBody: ConnectionHost["staticBody"];
+  readonly peek: ConnectionHost["peek"];
   readonly counters = new StatsCounters();
   readonly ready: Promise<Server>;
   readonly finished: Promise<void>;
@@ -84,6 +85,7 @@ class ServerImpl implements Server, ConnectionHost {
     this.runtime = transport.runtime;
     this.#transport = transport;
     this.staticBody = transport.staticBody?.bind(transport);
+    this.peek = transport.peek?.bind(transport);
     const o = this.options;
     this.#pool = new ConnectionPool(o.maxConnections);
     this.#backpressure = new BackpressureManager(

@@ -104,6 +104,12 @@ export interface Transport {
    */
   staticBody?(response: Response): string | Uint8Array | null;
   /**
+   * Optional: the value of a promise that has already settled, read
+   * synchronously, or the promise itself when it has not (Bun's
+   * `Bun.peek`). Lets the core skip a microtask wait per response body.
+   */
+  peek?<T>(promise: Promise<T>): T | Promise<T>;
+  /**
    * Optional: call `handler` when the process receives one of `signals`.
    * Returns a function that removes the handler. Runtimes without signals
    * leave it out.
