@@ -47,8 +47,10 @@ const staticBody = (globalThis as { Deno?: unknown }).Deno ? (await import("../a
 if (staticBody) transport.staticBody = staticBody;
 if ((globalThis as { Bun?: unknown }).Bun) transport.peek = (await import("../adapters/bun.ts")).bunTransport.peek;
 // HANDLER=null: a bare handler with an empty body, to see the core's own cost.
-const bare = (globalThis as { process?: { env: Record<string, string> } }).process?.env?.HANDLER === "null";
-const server = serveWith(transport, { fetch: bare ? () => new Response(null) : app.fetch, port: 0 });
+// HANDLER=plain: a bare handler returning a small text body, without Hono.
+const handlerKind = (globalThis as { process?: { env: Record<string, string> } }).process?.env?.HANDLER;
+const fetch = handlerKind === "null" ? () => new Response(null) : handlerKind === "plain" ? () => new Response("Hello, World!") : app.fetch;
+const server = serveWith(transport, { fetch, port: 0 });
 await server.ready;
 const socket = new FakeSocket();
 accept(socket);
