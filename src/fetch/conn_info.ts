@@ -47,6 +47,45 @@ function familyOf(address: string): "IPv4" | "IPv6" {
   return address.includes(":") ? "IPv6" : "IPv4";
 }
 
+/**
+ * Connection info as a small class: five fields per connection, with the
+ * nested shapes built only when a handler reads them (idle keep-alive
+ * connections are many; their memory is what we save).
+ */
+class ConnectionInfo implements ConnInfo {
+  readonly #remoteAddress: string;
+  readonly #remotePort: number;
+  readonly #localAddress: string;
+  readonly #localPort: number;
+  readonly runtime: string;
+
+  constructor(remoteAddress: string, remotePort: number, localAddress: string, localPort: number, runtime: string) {
+    this.#remoteAddress = remoteAddress;
+    this.#remotePort = remotePort;
+    this.#localAddress = localAddress;
+    this.#localPort = localPort;
+    this.runtime = runtime;
+  }
+
+  get remoteAddr(): NetAddr {
+    return { transport: "tcp", hostname: this.#remoteAddress, port: this.#remotePort };
+  }
+
+  get localAddr(): NetAddr {
+    return { transport: "tcp", hostname: this.#localAddress, port: this.#localPort };
+  }
+
+  requestIP(_request?: Request): SocketAddress {
+    return { address: this.#remoteAddress, port: this.#remotePort, family: familyOf(this.#remoteAddress) };
+  }
+
+  get incoming(): ConnInfo["incoming"] {
+    return {
+      socket: { remoteAddress: this.#remoteAddress, remotePort: this.#remotePort, remoteFamily: familyOf(this.#remoteAddress) },
+    };
+  }
+}
+
 /** Builds the (per connection, shared by its requests) connection info. */
 export function connInfo(
   remoteAddress: string,
@@ -55,13 +94,5 @@ export function connInfo(
   localPort: number,
   runtime: string,
 ): ConnInfo {
-  const family = familyOf(remoteAddress);
-  const ip: SocketAddress = { address: remoteAddress, port: remotePort, family };
-  return {
-    remoteAddr: { transport: "tcp", hostname: remoteAddress, port: remotePort },
-    localAddr: { transport: "tcp", hostname: localAddress, port: localPort },
-    runtime,
-    requestIP: () => ip,
-    incoming: { socket: { remoteAddress, remotePort, remoteFamily: family } },
-  };
+  return new ConnectionInfo(remoteAddress, remotePort, localAddress, localPort, runtime);
 }

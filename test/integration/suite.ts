@@ -13,6 +13,11 @@ import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { Hono } from "hono";
 import { stream, streamSSE } from "hono/streaming";
+// The helpers themselves, by file: `hono/deno` as a whole touches `Deno` at load time.
+// @ts-ignore: a JS file of Hono's; its types are published under another path
+import { getConnInfo as getConnInfoDeno } from "../../node_modules/hono/dist/adapter/deno/conninfo.js";
+// @ts-ignore: as above
+import { getConnInfo as getConnInfoBun } from "../../node_modules/hono/dist/adapter/bun/conninfo.js";
 import type { Server, ServeOptions } from "../../mod.ts";
 import { parseResponses, rawRequest } from "../helpers/raw_client.ts";
 
@@ -53,6 +58,12 @@ function makeApp(events: string[]) {
   app.get("/env", (c) => {
     const env = c.env as { remoteAddr: { hostname: string; port: number }; requestIP(r: Request): { address: string } };
     return c.json({ hostname: env.remoteAddr.hostname, port: env.remoteAddr.port, ip: env.requestIP(c.req.raw).address });
+  });
+  app.get("/conninfo", (c) => {
+    // Hono's own helpers, unchanged: Deno's reads c.env.remoteAddr, Bun's calls c.env.requestIP().
+    const d = getConnInfoDeno(c);
+    const b = getConnInfoBun(c);
+    return c.json({ deno: d.remote.address, bun: b.remote.address, port: d.remote.port });
   });
   app.get("/stream", (c) =>
     stream(c, async (s) => {
@@ -169,6 +180,14 @@ export function defineServerSuite(runtime: string, serve: ServeFn): void {
         const j = await r.json() as { hostname: string; port: number; ip: string };
         assert.equal(j.hostname, "127.0.0.1");
         assert.equal(j.ip, "127.0.0.1");
+        assert.ok(j.port > 0);
+      });
+
+      it("works with Hono's getConnInfo helpers for Deno and Bun", async () => {
+        const r = await fetch(`${base}/conninfo`);
+        const j = await r.json() as { deno: string; bun: string; port: number };
+        assert.equal(j.deno, "127.0.0.1");
+        assert.equal(j.bun, "127.0.0.1");
         assert.ok(j.port > 0);
       });
 
