@@ -808,6 +808,10 @@ export class Connection implements SocketEvents, BodyOwner {
           let failed: { error: unknown } | null = null;
           read.then((x) => (r = x), (error) => (failed = { error }));
           await settleBarrier();
+          // The barrier is shared, so this wait may have joined it late and
+          // been short: look again after one more, fresh barrier before
+          // calling the body a stream.
+          if (r === null && failed === null) await settleBarrier();
           if (failed !== null) throw (failed as { error: unknown }).error;
           if (r === null) {
             this.#streamFrom(ex, chunks, bytes, read);

@@ -216,6 +216,9 @@ export function defineServerSuite(runtime: string, serve: ServeFn): void {
         });
         const rs = parseResponses(text);
         assert.deepEqual(rs.map((r) => r.body), ["Hello, World!", "user 7"]);
+        // A fixed body goes out with Content-Length, never chunked.
+        assert.equal(rs[0].headers["content-length"], "13");
+        assert.equal(rs[0].headers["transfer-encoding"], undefined);
         assert.equal(closed, false);
       });
 
