@@ -21,6 +21,7 @@
  * @module
  */
 
+import { listenUrl } from "./_util/url.ts";
 import type { Transport } from "./socket.ts";
 import type { CloseOptions, CloseSummary, Server } from "./server.ts";
 import { resolveOptions, type ServeOptions } from "./options.ts";
@@ -366,9 +367,7 @@ class Supervisor implements ClusterServer {
   }
 
   get url(): string {
-    const h = this.address.hostname;
-    const host = h.includes(":") ? `[${h}]` : h === "0.0.0.0" ? "localhost" : h;
-    return `http://${host}:${this.address.port}/`;
+    return listenUrl(this.address);
   }
 
   get workers(): readonly WorkerInfo[] {

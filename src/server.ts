@@ -6,6 +6,7 @@
  * @module
  */
 
+import { listenUrl } from "./_util/url.ts";
 import type { Listener, Socket, SocketEvents, Transport } from "./socket.ts";
 import { type ExecutionContext, resolveOptions, type ResolvedOptions, type ServeOptions } from "./options.ts";
 import { Connection, type ConnectionHost, refusedConnectionBytes } from "./connection.ts";
@@ -139,9 +140,7 @@ class ServerImpl implements Server, ConnectionHost {
   }
 
   get url(): string {
-    const h = this.address.hostname;
-    const host = h.includes(":") ? `[${h}]` : h === "0.0.0.0" ? "localhost" : h;
-    return `http://${host}:${this.address.port}/`;
+    return listenUrl(this.address);
   }
 
   get gated(): boolean {
