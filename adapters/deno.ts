@@ -18,6 +18,26 @@ import type { ServeOptions } from "../src/options.ts";
 import type { DenoConn, DenoListener, DenoNamespace } from "./_types/deno.ts";
 export type { ClusterServer, ClusterTransport, PrimaryChannel, ProcessControl, WorkerEvents, WorkerHandle, WorkerInfo } from "../src/cluster.ts";
 
+/**
+ * Read copies are cut from a shared slab, as Node's Buffer pool does: one
+ * allocation per 64 KiB of traffic instead of one per read. A view handed to
+ * the core keeps its slab alive; the slab is never written where a view was
+ * cut, so views stay valid.
+ */
+const READ_SLAB_BYTES = 64 * 1024;
+let readSlab = new Uint8Array(READ_SLAB_BYTES);
+let readSlabPos = 0;
+function copyOut(src: Uint8Array, n: number): Uint8Array {
+  if (readSlabPos + n > readSlab.length) {
+    readSlab = new Uint8Array(Math.max(READ_SLAB_BYTES, n));
+    readSlabPos = 0;
+  }
+  readSlab.set(src.subarray(0, n), readSlabPos);
+  const view = readSlab.subarray(readSlabPos, readSlabPos + n);
+  readSlabPos += n;
+  return view;
+}
+
 const EVENTS_NOT_STARTED: SocketEvents = { data() {}, drain() {}, end() {}, close() {} };
 
 /** Read buffer sizes: small while requests are small, grown while reads fill it. */
@@ -100,7 +120,7 @@ class DenoSocket implements Socket {
           break;
         }
         // The core owns what it is given: hand it a copy, keep the buffer.
-        const chunk = buf.slice(0, n);
+        const chunk = copyOut(buf, n);
         if (this.#paused) {
           // Paused while this read was in flight: keep it for resume().
           this.#held = chunk;
@@ -121,9 +141,14 @@ class DenoSocket implements Socket {
   write(bytes: Uint8Array): boolean {
     if (this.#closed || this.#endAfterWrites) return false;
     if (bytes.length === 0) return this.#queuedBytes <= HIGH_WATER_BYTES;
-    this.#queue.push(bytes);
     this.#queuedBytes += bytes.length;
-    if (!this.#writing) this.#writeLoop();
+    if (this.#writing) this.#queue.push(bytes);
+    else {
+      // Nothing in flight: write now, with no queue and no async frame (the
+      // keep-alive path writes once per request).
+      this.#writing = true;
+      this.#send(bytes);
+    }
     if (this.#queuedBytes > HIGH_WATER_BYTES) {
       this.#needDrain = true;
       return false;
@@ -131,37 +156,35 @@ class DenoSocket implements Socket {
     return true;
   }
 
-  async #writeLoop(): Promise<void> {
-    this.#writing = true;
-    try {
-      while (this.#queue.length > 0 && !this.#closed) {
-        // Coalesce what queued up while the last write was in flight.
-        let chunk: Uint8Array;
-        if (this.#queue.length === 1) chunk = this.#queue[0];
-        else {
-          chunk = new Uint8Array(this.#queuedBytes);
-          let p = 0;
-          for (const c of this.#queue) {
-            chunk.set(c, p);
-            p += c.length;
-          }
-        }
-        this.#queue = [];
-        this.#queuedBytes = chunk.length;
-        let off = 0;
-        while (off < chunk.length) {
-          off += await this.#conn.write(off === 0 ? chunk : chunk.subarray(off));
-          if (this.#closed) return;
-        }
-        this.#queuedBytes -= chunk.length;
-      }
-    } catch {
-      this.#close();
-      return;
-    } finally {
-      this.#writing = false;
-    }
+  #send(chunk: Uint8Array): void {
+    this.#conn.write(chunk).then((n) => this.#sent(chunk, n), () => this.#close());
+  }
+
+  /** One write finished: finish a partial one, send what queued meanwhile, or report drain. */
+  #sent(chunk: Uint8Array, n: number): void {
     if (this.#closed) return;
+    this.#queuedBytes -= n;
+    // conn.write may take less than it was given.
+    if (n < chunk.length) return this.#send(chunk.subarray(n));
+    const queue = this.#queue;
+    if (queue.length > 0) {
+      // Coalesce what queued up while the last write was in flight.
+      let next: Uint8Array;
+      if (queue.length === 1) next = queue[0];
+      else {
+        let size = 0;
+        for (const c of queue) size += c.length;
+        next = new Uint8Array(size);
+        let p = 0;
+        for (const c of queue) {
+          next.set(c, p);
+          p += c.length;
+        }
+      }
+      this.#queue = [];
+      return this.#send(next);
+    }
+    this.#writing = false;
     if (this.#endAfterWrites) {
       this.#shutdownWrite();
       return;
