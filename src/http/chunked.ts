@@ -36,6 +36,8 @@ const S = {
 
 /** Largest chunk-size we accept: beyond 2^53 numbers lose precision. */
 const MAX_CHUNK_SIZE = Number.MAX_SAFE_INTEGER;
+/** Hex digits in one chunk-size, leading zeros included (16 already exceed 2^53). */
+const MAX_SIZE_DIGITS = 64;
 /** Chunk extensions on one chunk, in bytes; nobody needs more. */
 const MAX_EXTENSION_BYTES = 4096;
 
@@ -103,6 +105,9 @@ export class ChunkedDecoder {
         case S.SIZE: {
           const h = HEX[b];
           if (h >= 0) {
+            // Leading zeros do not change the value but still cost bytes:
+            // a size line of endless zeros is refused, not read forever.
+            if (++this.#extBytes > MAX_SIZE_DIGITS) return this.#fail(ParseError.INVALID_CHUNK_SIZE);
             const size = this.#remaining * 16 + h;
             if (size > MAX_CHUNK_SIZE) return this.#fail(ParseError.INVALID_CHUNK_SIZE);
             this.#remaining = size;
@@ -141,6 +146,7 @@ export class ChunkedDecoder {
         case S.DATA_LF:
           if (b !== LF) return this.#fail(ParseError.INVALID_CHUNK_DATA);
           state = S.SIZE_START;
+          this.#extBytes = 0;
           break;
         case S.TRAILER_START:
           if (b === CR) state = S.END_LF;
