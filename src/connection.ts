@@ -19,6 +19,7 @@ import { type ConnInfo, connInfo } from "./fetch/conn_info.ts";
 import {
   findHeadEnd,
   HEAD_ERROR,
+  MAX_EMPTY_LINES,
   HEAD_INCOMPLETE,
   type HeadScan,
   parseHead,
@@ -91,6 +92,7 @@ const MAX_BUFFERED_BODY = 64 * 1024;
 const MAX_DRAIN_BYTES = 256 * 1024;
 /** How long a connection we ended may wait for the peer's FIN before it is cut. */
 const LINGER_MS = 5000;
+
 
 const CRLF = new Uint8Array([CR, LF]);
 const EMPTY_BYTES = new Uint8Array(0);
@@ -212,7 +214,7 @@ export class Connection implements SocketEvents, BodyOwner {
   #info: ConnInfo | null = null;
   /** Unparsed bytes (a partial head, or requests beyond the pipelining limit). */
   #pending: Uint8Array | null = null;
-  #scan: HeadScan = { pos: 0, lineStart: 0, pastRequestLine: false, error: 0 };
+  #scan: HeadScan = { pos: 0, lineStart: 0, pastRequestLine: false, error: 0, emptyLines: 0 };
   #bodyMode = BODY_NONE;
   #bodyRemaining = 0;
   #bodyExchange: Exchange | null = null;
@@ -234,6 +236,10 @@ export class Connection implements SocketEvents, BodyOwner {
   lastActive: number;
   /** When the current, incomplete head started arriving (ms), or 0. */
   #headStarted = 0;
+  /** A head's scan is under way (`#scan` is live). */
+  #scanning = false;
+  /** Empty lines skipped before the current request line. */
+  #emptyLines = 0;
   /** Requests answered on this connection. */
   requestCount = 0;
   /** Body bytes received for the request being read (rate check). */
@@ -405,12 +411,22 @@ export class Connection implements SocketEvents, BodyOwner {
         return;
       }
       const scan = this.#scan;
-      if (this.#headStarted === 0) {
-        // RFC 9112 §2.2: ignore empty lines before a request line.
-        while (i + 1 < end && buf[i] === CR && buf[i + 1] === LF) i += 2;
+      // Any byte of a new head, empty lines included, starts the headers clock.
+      if (this.#headStarted === 0) this.#headStarted = this.lastActive;
+      if (!this.#scanning) {
+        // RFC 9112 §2.2: ignore empty lines before a request line; a few,
+        // not an endless stream of them.
+        while (i + 1 < end && buf[i] === CR && buf[i + 1] === LF) {
+          i += 2;
+          if (++this.#emptyLines > MAX_EMPTY_LINES) {
+            this.#reject(ParseError.INVALID_REQUEST_LINE);
+            return;
+          }
+        }
         if (i >= end) break;
         resetScan(scan, i);
-        this.#headStarted = this.lastActive;
+        scan.emptyLines = this.#emptyLines;
+        this.#scanning = true;
       }
       const headEnd = findHeadEnd(buf, i, end, scan, options);
       if (headEnd === HEAD_INCOMPLETE) {
@@ -425,6 +441,8 @@ export class Connection implements SocketEvents, BodyOwner {
         return;
       }
       this.#headStarted = 0;
+      this.#scanning = false;
+      this.#emptyLines = 0;
       const head = new RequestHead();
       const code = parseHead(buf, i, headEnd, head, options);
       if (code !== ParseError.NONE) {

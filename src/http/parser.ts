@@ -55,7 +55,12 @@ export interface HeadScan {
   pastRequestLine: boolean;
   /** Error code when findHeadEnd returned {@linkcode HEAD_ERROR}. */
   error: number;
+  /** Empty lines skipped before the request line so far. */
+  emptyLines: number;
 }
+
+/** Empty lines ignored before a request line (RFC 9112 §2.2 asks for at least one); more is an error. */
+export const MAX_EMPTY_LINES = 8;
 
 /** findHeadEnd: more bytes are needed. */
 export const HEAD_INCOMPLETE = -1;
@@ -68,6 +73,7 @@ export function resetScan(scan: HeadScan, start: number): void {
   scan.lineStart = start;
   scan.pastRequestLine = false;
   scan.error = 0;
+  scan.emptyLines = 0;
 }
 
 /**
@@ -103,6 +109,10 @@ export function findHeadEnd(
         // RFC 9112 §2.2: empty lines before the request line are ignored.
         // The connection skips those at the start of a read; this catches
         // one whose CR and LF arrived in different reads.
+        if (++scan.emptyLines > MAX_EMPTY_LINES) {
+          scan.error = ParseError.INVALID_REQUEST_LINE;
+          return HEAD_ERROR;
+        }
         scan.lineStart = lf + 1;
         i = lf + 1;
         scan.pos = i;

@@ -22,7 +22,7 @@ function bytes(s: string): Uint8Array {
 }
 
 function newScan(): HeadScan {
-  return { pos: 0, lineStart: 0, pastRequestLine: false, error: 0 };
+  return { pos: 0, lineStart: 0, pastRequestLine: false, error: 0, emptyLines: 0 };
 }
 
 /** Runs findHeadEnd then parseHead on a whole head; returns the code and the head. */
