@@ -157,7 +157,9 @@ export class BodySource {
         try {
           const c = await this.read();
           if (c === null) controller.close();
-          else controller.enqueue(c);
+          // A copy: `c` is a view into the socket's read buffer, and its
+          // `.buffer` must not show the handler bytes beyond this chunk.
+          else controller.enqueue(new Uint8Array(c));
         } catch (e) {
           controller.error(e);
         }

@@ -207,11 +207,11 @@ export class IncomingRequest {
   }
 
   async bytes(): Promise<Uint8Array<ArrayBuffer>> {
-    return (await this.#bytes()).slice();
+    return copy(await this.#bytes());
   }
 
   async arrayBuffer(): Promise<ArrayBuffer> {
-    return (await this.#bytes()).slice().buffer;
+    return copy(await this.#bytes()).buffer;
   }
 
   async blob(): Promise<Blob> {
@@ -247,6 +247,18 @@ export class IncomingRequest {
 
 // instanceof Request holds without touching the global Request.
 Object.setPrototypeOf(IncomingRequest.prototype, Request.prototype);
+
+/**
+ * A fresh array holding exactly `view`'s bytes. Body bytes are views into
+ * the socket's read buffer (a Node or Bun `Buffer`, whose `slice()` does not
+ * copy): handing one out would show the handler the rest of that read,
+ * other requests' headers included.
+ */
+function copy(view: Uint8Array): Uint8Array<ArrayBuffer> {
+  const out = new Uint8Array(view.length);
+  out.set(view);
+  return out;
+}
 
 function clientGone(): Error {
   return new DOMException("The client closed the connection", "AbortError");

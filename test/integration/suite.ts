@@ -109,6 +109,24 @@ function makeApp(events: string[]) {
     return c.text(String(n));
   });
   app.post("/ignore-body", (c) => c.text("ignored"));
+  app.post("/ab", async (c) => {
+    const ab = await c.req.raw.clone().arrayBuffer();
+    const bytes = await c.req.raw.bytes();
+    return c.json({ len: ab.byteLength, text: new TextDecoder().decode(ab), bytesLen: bytes.length, bytesBuf: bytes.buffer.byteLength });
+  });
+  app.post("/chunk-buffers", async (c) => {
+    // Every chunk's ArrayBuffer must hold that chunk and nothing else.
+    const reader = c.req.raw.body!.getReader();
+    let exact = true;
+    let text = "";
+    while (true) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      if (value.buffer.byteLength !== value.byteLength || value.byteOffset !== 0) exact = false;
+      text += new TextDecoder().decode(value);
+    }
+    return c.json({ exact, text });
+  });
   app.get("/big", (c) => c.body("x".repeat(1024 * 1024)));
   app.get("/instanceof", (c) => c.text(String(c.req.raw instanceof Request)));
   return app;
@@ -253,6 +271,19 @@ export function defineServerSuite(runtime: string, serve: ServeFn): void {
         input += "0\r\n\r\n";
         const { text } = await rawRequest(port, input);
         assert.equal(parseResponses(text)[0].body, "50000");
+      });
+
+      it("gives arrayBuffer() and bytes() exactly the body, never the rest of the read", async () => {
+        const { text } = await rawRequest(
+          port,
+          "POST /ab HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nX-Secret: s3cr3t\r\n\r\nhello" +
+            "POST /chunk-buffers HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nX-Secret: 2\r\n\r\n3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n" +
+            "GET /user/1 HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n",
+        );
+        const rs = parseResponses(text);
+        assert.deepEqual(JSON.parse(rs[0].body), { len: 5, text: "hello", bytesLen: 5, bytesBuf: 5 });
+        assert.deepEqual(JSON.parse(rs[1].body), { exact: true, text: "abcde" });
+        assert.equal(rs[2].body, "user 1");
       });
 
       it("drains an unread body and serves the next request", async () => {
