@@ -97,7 +97,12 @@ class BunSocket implements Socket {
     if (bytes.length === 0) return true;
     const n = this.#s.write(bytes);
     if (n >= bytes.length) return true;
-    if (n < 0) return false; // closed underneath us; `close` follows
+    if (n < 0) {
+      // Closed underneath us (a reset peer). Bun does not always report
+      // `close` for it while we are writing, so end the socket ourselves.
+      this.destroy();
+      return false;
+    }
     this.#tail.push(n === 0 ? bytes : bytes.subarray(n));
     this.#needDrain = true;
     return false;
@@ -149,7 +154,10 @@ class BunSocket implements Socket {
     while (tail.length > 0) {
       const b = tail[0];
       const n = this.#s.write(b);
-      if (n < 0) return;
+      if (n < 0) {
+        this.destroy();
+        return;
+      }
       if (n < b.length) {
         tail[0] = b.subarray(n);
         return;

@@ -82,7 +82,11 @@ class NodeSocket implements Socket {
   }
 
   destroy(): void {
-    this.#socket.destroy();
+    // An abort, not a goodbye: reset (RST) rather than leave unsent bytes
+    // queued in the kernel for a peer that is not reading (FIN-WAIT-1).
+    const s = this.#socket as net.Socket & { resetAndDestroy?: () => void };
+    if (typeof s.resetAndDestroy === "function" && !s.destroyed) s.resetAndDestroy();
+    else s.destroy();
   }
 }
 

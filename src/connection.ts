@@ -104,12 +104,16 @@ const encoder = new TextEncoder();
 // closure per response; a flush runs start to end, so the state is safe here.
 let fieldOut: OutBuffer = scratch;
 let fieldHasDate = false;
+let fieldClose = false;
 function writeField(value: string, name: string): void {
   switch (name) {
     // Framing is ours to decide: the handler's values would contradict it.
+    case "connection":
+      // ...but a handler that asks to close gets its close.
+      if (/(^|[\s,])close($|[\s,])/i.test(value)) fieldClose = true;
+      return;
     case "content-length":
     case "transfer-encoding":
-    case "connection":
     case "keep-alive":
       return;
     case "date":
@@ -318,8 +322,17 @@ export class Connection implements SocketEvents, BodyOwner {
     this.#ending = true;
     const bex = this.#bodyExchange;
     if (bex !== null) {
-      // The body can never complete now: stop waiting for it.
-      bex.body?.fail(new Error("Client closed before the request body was complete"));
+      // The body can never complete now: it is the client's error (RFC 9112
+      // §8), so answer 400 rather than let the handler's failure become a 500.
+      if (bex.state === PENDING) {
+        bex.reader?.cancel().catch(() => {});
+        bex.reader = null;
+        bex.error = errorResponse(ParseError.INCOMPLETE_BODY);
+        bex.status = bex.error.status;
+        bex.state = READY;
+        this.#scheduleFlush();
+      }
+      bex.body?.fail(new Error(`Request body failed: ${messageOf(ParseError.INCOMPLETE_BODY)}`));
       bex.close = true;
       this.#bodyMode = BODY_NONE;
       this.#bodyExchange = null;
@@ -630,8 +643,11 @@ export class Connection implements SocketEvents, BodyOwner {
   shutdown(): void {
     if (this.#closed) return;
     this.#ending = true;
-    for (const ex of this.#queue) ex.close = true;
-    if (this.#queue.length === 0) this.#end();
+    // Everything already received is answered; the last answer says
+    // Connection: close, and the connection ends after it.
+    const last = this.#queue[this.#queue.length - 1];
+    if (last === undefined) this.#end();
+    else last.close = true;
   }
 
   /** Forced close at the shutdown deadline. */
@@ -691,7 +707,6 @@ export class Connection implements SocketEvents, BodyOwner {
     }
     const host = this.#host;
     const request = ex.request!;
-    ex.close ||= host.closing;
     let result: Response | Promise<Response>;
     try {
       result = host.options.fetch(request as unknown as Request, this.#env(), host.ctx);
@@ -1011,7 +1026,9 @@ export class Connection implements SocketEvents, BodyOwner {
     out.latin1(statusLine(ex.status, res.statusText));
     fieldOut = out;
     fieldHasDate = false;
+    fieldClose = false;
     res.headers.forEach(writeField);
+    if (fieldClose) ex.close = true;
     if (!fieldHasDate) out.bytes(this.#date);
     const status = ex.status;
     if (status !== 204 && status !== 304 && status >= 200) {
@@ -1031,7 +1048,6 @@ export class Connection implements SocketEvents, BodyOwner {
   }
 
   #connectionField(out: OutBuffer, ex: Exchange): void {
-    if (this.#host.closing) ex.close = true;
     // A request body we will not finish reading means we cannot read the next request.
     if (ex.receiving && (this.#bodyMode === BODY_CHUNKED || this.#bodyRemaining > MAX_DRAIN_BYTES)) ex.close = true;
     if (ex.close) out.latin1("Connection: close\r\n");

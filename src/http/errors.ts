@@ -58,6 +58,8 @@ export const ParseError = {
   REQUEST_TIMEOUT: 30,
   /** Too many requests queued on the connection. */
   SERVICE_UNAVAILABLE: 31,
+  /** The client half-closed before the body it announced was complete. */
+  INCOMPLETE_BODY: 32,
 } as const;
 
 /** One of the {@linkcode ParseError} codes. */
@@ -109,6 +111,7 @@ const MESSAGE: Record<number, string> = {
   [ParseError.EXPECTATION_FAILED]: "only 100-continue is supported in Expect",
   [ParseError.REQUEST_TIMEOUT]: "request not received in time",
   [ParseError.SERVICE_UNAVAILABLE]: "server busy",
+  [ParseError.INCOMPLETE_BODY]: "request body ended before its announced length",
 };
 
 /** Reason phrases for the status codes the server itself produces. */

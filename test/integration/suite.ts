@@ -55,6 +55,7 @@ function makeApp(events: string[]) {
     throw new Error("async boom (expected in tests)");
   });
   app.get("/empty", (c) => c.body(null, 204));
+  app.get("/bye", (c) => c.text("bye", 200, { connection: "close" }));
   app.get("/env", (c) => {
     const env = c.env as { remoteAddr: { hostname: string; port: number }; requestIP(r: Request): { address: string } };
     return c.json({ hostname: env.remoteAddr.hostname, port: env.remoteAddr.port, ip: env.requestIP(c.req.raw).address });
@@ -300,6 +301,14 @@ export function defineServerSuite(runtime: string, serve: ServeFn): void {
         assert.ok(text.endsWith("user 1"));
       });
 
+      it("closes after a response whose handler set Connection: close", async () => {
+        const { text, closed } = await rawRequest(port, "GET /bye HTTP/1.1\r\nHost: a\r\n\r\nGET /user/1 HTTP/1.1\r\nHost: a\r\n\r\n");
+        const rs = parseResponses(text);
+        assert.deepEqual(rs.map((r) => r.body), ["bye"]);
+        assert.equal(rs[0].headers["connection"], "close");
+        assert.equal(closed, true);
+      });
+
       it("sends 204 without Content-Length or body", async () => {
         const { text } = await rawRequest(port, "GET /empty HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n");
         assert.match(text, /^HTTP\/1\.1 204 /);
@@ -408,6 +417,20 @@ export function defineServerSuite(runtime: string, serve: ServeFn): void {
         assert.ok(parseResponses(text).length <= 1);
       });
 
+      it("answers 400, not 500, when the client half-closes before the body it announced", async () => {
+        for (const input of [
+          "POST /echo HTTP/1.1\r\nHost: a\r\nContent-Length: 10\r\n\r\nabc",
+          "POST /echo HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nab",
+        ]) {
+          const { text, closed } = await rawRequest(port, input, { endAfterWrite: true, timeoutMs: 3000 });
+          const rs = parseResponses(text);
+          assert.equal(rs.length, 1, JSON.stringify(text));
+          assert.equal(rs[0].status, 400);
+          assert.match(rs[0].body, /ended before/);
+          assert.equal(closed, true);
+        }
+      });
+
       it("cancels a streaming response when the client goes away", async () => {
         events.length = 0;
         const { text } = await rawRequest(port, "GET /forever HTTP/1.1\r\nHost: a\r\n\r\n", { until: (t) => t.includes("chunk 2") });
@@ -463,6 +486,29 @@ export function defineServerSuite(runtime: string, serve: ServeFn): void {
       const summary = await closing;
       assert.equal(summary.cut, 0);
       await server.finished;
+    });
+
+    it("close() answers every pipelined request already received, the last with Connection: close", async () => {
+      const server = serve({
+        fetch: async (req) => {
+          const ms = Number(new URL(req.url).searchParams.get("ms") ?? 0);
+          await sleep(ms);
+          return new Response(`done ${ms}`);
+        },
+        port: 0,
+        hostname: "127.0.0.1",
+      });
+      await server.ready;
+      const pipelined = rawRequest(server.port, "GET /?ms=300 HTTP/1.1\r\nHost: a\r\n\r\nGET /?ms=1 HTTP/1.1\r\nHost: a\r\n\r\nGET /?ms=0 HTTP/1.1\r\nHost: a\r\n\r\n", { timeoutMs: 3000 });
+      await sleep(100);
+      const summary = await server.close({ deadlineMs: 2000 });
+      const r = await pipelined;
+      const rs = parseResponses(r.text);
+      assert.deepEqual(rs.map((x) => x.body), ["done 300", "done 1", "done 0"]);
+      assert.equal(rs[0].headers["connection"], undefined);
+      assert.equal(rs[2].headers["connection"], "close");
+      assert.equal(r.closed, true);
+      assert.equal(summary.cut, 0);
     });
 
     it("close() cuts what is still running at the deadline", async () => {
