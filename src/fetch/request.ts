@@ -75,9 +75,35 @@ function buildUrl(h: RequestHead, fallbackOrigin: string): string {
   const buf = h.buf;
   const target = latin1(buf, h.targetStart, h.targetEnd);
   const c = buf[h.targetStart];
-  if (c !== 0x2f /* / */ && c !== 0x2a /* * */) return target; // absolute-form
+  if (c !== 0x2f /* / */ && c !== 0x2a /* * */) return normalized(target, target); // absolute-form
   const origin = h.hostStart === -1 ? fallbackOrigin : "http://" + latin1(buf, h.hostStart, h.hostEnd);
-  return c === 0x2a ? origin + "/*" : origin + target;
+  const raw = c === 0x2a ? origin + "/*" : origin + target;
+  // Fast path: a plain target and a lower-case host without a default
+  // port read the same before and after URL serialization, so the raw
+  // string is already what `new Request(raw).url` would give.
+  if (!h.targetMarked && (h.hostStart === -1 || plainHost(buf, h.hostStart, h.hostEnd))) return raw;
+  return normalized(raw, raw);
+}
+
+/** What the URL standard makes of `url` (dot segments, percent-encoding, host case), or `fallback`. */
+function normalized(url: string, fallback: string): string {
+  try {
+    return new URL(url).href;
+  } catch {
+    return fallback;
+  }
+}
+
+/** A host URL serialization leaves alone: no upper case, no IPv6 literal, no `:80`, no empty port. */
+function plainHost(buf: Uint8Array, start: number, end: number): boolean {
+  for (let i = start; i < end; i++) {
+    const b = buf[i];
+    if ((b >= 0x41 && b <= 0x5a) || b === 0x5b /* [ */ || b === 0x25 /* % */) return false;
+  }
+  const n = end - start;
+  if (buf[end - 1] === 0x3a /* : */) return false;
+  if (n > 3 && buf[end - 3] === 0x3a && buf[end - 2] === 0x38 && buf[end - 1] === 0x30) return false; // ":80"
+  return true;
 }
 const EMPTY = new Uint8Array(0);
 

@@ -59,6 +59,16 @@ export const FIELD_VALUE: Uint8Array = table((b) =>
 export const TARGET: Uint8Array = table((b) => isVchar(b) && b !== 0x23 /* # */);
 
 /**
+ * {@linkcode TARGET} with a mark (2) on the bytes after which the URL a
+ * `Request` would show may differ from the raw target: characters the URL
+ * standard percent-encodes or rewrites (`"` `<` `>` `` ` `` `{` `}` `\`
+ * `'`) and the start of a possible dot segment (`.`, `%` for `%2e`).
+ * Plain bytes are 1, invalid ones 0.
+ */
+export const TARGET_CLASS: Uint8Array = table((b) => isVchar(b) && b !== 0x23);
+for (const c of "\"<>`{}\\'.%") TARGET_CLASS[c.charCodeAt(0)] = 2;
+
+/**
  * Bytes allowed in a Host field value (RFC 9110 §7.2, RFC 3986 §3.2.2):
  * reg-name (unreserved, pct-encoded, sub-delims), IP-literal brackets and
  * the ":" before a port.

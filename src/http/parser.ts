@@ -30,7 +30,7 @@ import {
   LOWER,
   REG_NAME,
   SP,
-  TARGET,
+  TARGET_CLASS,
   TOKEN,
 } from "./chars.ts";
 import { ParseError } from "./errors.ts";
@@ -161,6 +161,8 @@ export class RequestHead {
   method = "GET";
   targetStart = 0;
   targetEnd = 0;
+  /** The target holds a byte after which URL serialization may differ (see `TARGET_CLASS`). */
+  targetMarked = false;
   /** HTTP minor version: 0 or 1 (1.2+ is treated as 1.1, RFC 9110 §6.2). */
   minor = 1;
   /** First byte of the first field line. */
@@ -201,7 +203,8 @@ export function parseHead(
   const method = methodName(buf, start, i);
   head.method = method;
   const targetStart = ++i;
-  while (TARGET[buf[i]] === 1) i++;
+  let marks = 0;
+  for (let t = TARGET_CLASS[buf[i]]; t !== 0; t = TARGET_CLASS[buf[++i]]) marks |= t;
   if (buf[i] !== SP) {
     return buf[i] === CR || i === targetStart
       ? ParseError.INVALID_REQUEST_LINE
@@ -211,6 +214,7 @@ export function parseHead(
   if (i - targetStart > limits.maxRequestTargetBytes) return ParseError.TARGET_TOO_LONG;
   head.targetStart = targetStart;
   head.targetEnd = i;
+  head.targetMarked = (marks & 2) !== 0;
   i++;
   // HTTP-version = "HTTP" "/" DIGIT "." DIGIT, case-sensitive (RFC 9112 §2.3).
   if (

@@ -100,7 +100,9 @@ function generator(seed: number) {
       for (let t = 0; t < nt; t++) raw += `${str(TCHAR, 1, 8)}:${ows()}${value()}${ows()}\r\n`;
       raw += "\r\n";
     }
-    return { method, url: "http://x" + target, body: b, headers, raw };
+    // The URL a Request would show for this target (dot segments resolved,
+    // some characters percent-encoded): what the server must hand out.
+    return { method, url: new URL("http://x" + target).href, body: b, headers, raw };
   };
 }
 

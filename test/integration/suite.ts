@@ -220,6 +220,28 @@ export function defineServerSuite(runtime: string, serve: ServeFn): void {
         assert.equal(parseResponses(text)[0].body, "http://example.com:8080/url?x=1");
       });
 
+      it("gives the URL a Request would: dot segments, percent-encoding, host case, default port", async () => {
+        const echo = serve({ fetch: (req) => new Response(req.url), port: 0, hostname: "127.0.0.1" });
+        await echo.ready;
+        try {
+          const cases: [string, string, string][] = [
+            ["/a/../b/./c", "a", "http://a/b/c"],
+            ['/q"<>`{}', "a", "http://a/q%22%3C%3E%60%7B%7D"],
+            ["/x\\y", "a", "http://a/x/y"],
+            ['/p?q="1"', "a", "http://a/p?q=%221%22"],
+            ["/", "Example.COM:80", "http://example.com/"],
+            ["/file.png?v=1.2&x=%41", "a:3000", "http://a:3000/file.png?v=1.2&x=%41"],
+          ];
+          for (const [target, host, expected] of cases) {
+            const { text } = await rawRequest(echo.port, `GET ${target} HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`);
+            assert.equal(parseResponses(text)[0].body, expected, `${target} with Host ${host}`);
+            assert.equal(expected, new Request(`http://${host}${target}`).url, "the expectation is what a Request gives");
+          }
+        } finally {
+          await echo.close({ deadlineMs: 100 });
+        }
+      });
+
       it("exposes request headers", async () => {
         const { text } = await rawRequest(port, "GET /headers HTTP/1.1\r\nHost: a\r\nX-One:  spaced value \t\r\nx-two: 2\r\nConnection: close\r\n\r\n");
         const h = JSON.parse(parseResponses(text)[0].body);
