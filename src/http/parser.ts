@@ -136,6 +136,17 @@ export function findHeadEnd(
       scan.error = ParseError.TARGET_TOO_LONG;
       return HEAD_ERROR;
     }
+    if (!scan.pastRequestLine) {
+      // A request line has three parts (RFC 9112 §3). One without a version
+      // (HTTP/0.9 style "GET /") is refused now, not after waiting for a
+      // header section its client will never send.
+      let spaces = 0;
+      for (let k = lineStart; k < lf && spaces < 2; k++) if (buf[k] === SP) spaces++;
+      if (spaces < 2) {
+        scan.error = ParseError.INVALID_REQUEST_LINE;
+        return HEAD_ERROR;
+      }
+    }
     scan.pastRequestLine = true;
     scan.lineStart = lf + 1;
     i = lf + 1;
