@@ -298,7 +298,6 @@ class Supervisor implements ClusterServer {
   readonly ready: Promise<Server>;
   readonly finished: Promise<void>;
   address = { hostname: "", port: 0 };
-  #options: ServeOptions;
   #resolved: ReturnType<typeof resolveOptions>;
   #transport: ClusterTransport;
   #processes: ProcessControl;
@@ -319,7 +318,6 @@ class Supervisor implements ClusterServer {
   constructor(transport: ClusterTransport, processes: ProcessControl, options: ServeOptions, settings: SupervisorOptions) {
     this.#transport = transport;
     this.#processes = processes;
-    this.#options = options;
     this.#resolved = resolveOptions(options);
     this.#settings = settings;
     this.#log = settings.log ?? ((line) => console.error(line));

@@ -713,13 +713,12 @@ export class Connection implements SocketEvents, BodyOwner {
     } catch (e) {
       result = host.handlerFailed(e);
     }
-    if (result instanceof Response) this.#respond(ex, result);
-    else if (result !== null && typeof (result as Promise<Response>)?.then === "function") {
+    if (result !== null && typeof (result as Promise<Response>)?.then === "function") {
       (result as Promise<Response>).then(
         (r) => this.#respond(ex, r),
         (e) => this.#failed(ex, e),
       );
-    } else this.#failed(ex, new TypeError(`Handler returned "${String(result)}": expected a Response`));
+    } else this.#respond(ex, result as Response); // checks what it was given
   }
 
   #failed(ex: Exchange, error: unknown): void {
@@ -764,7 +763,9 @@ export class Connection implements SocketEvents, BodyOwner {
       res?.body?.cancel().catch(() => {});
       return;
     }
-    if (!(res instanceof Response)) {
+    // Duck-typed, so a Response from another realm or fetch implementation
+    // (an `undici` import, say) is served too.
+    if (!(res instanceof Response) && !(typeof (res as Response | null)?.status === "number" && typeof (res as Response).headers?.forEach === "function")) {
       this.#failed(ex, new TypeError(`Handler returned "${String(res)}": expected a Response`));
       return;
     }

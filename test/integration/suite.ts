@@ -533,6 +533,22 @@ export function defineServerSuite(runtime: string, serve: ServeFn): void {
       assert.equal(summary.cut, 0);
     });
 
+    it("answers 500 when a handler returns something that is not a Response, and goes on", async () => {
+      const server = serve({
+        fetch: (req) => (new URL(req.url).pathname === "/bad" ? (undefined as unknown as Response) : new Response("ok")),
+        port: 0,
+        hostname: "127.0.0.1",
+        onError: () => new Response("handler broke", { status: 500 }),
+      });
+      await server.ready;
+      try {
+        const { text } = await rawRequest(server.port, "GET /bad HTTP/1.1\r\nHost: a\r\n\r\nGET /ok HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n");
+        assert.deepEqual(parseResponses(text).map((r) => [r.status, r.body]), [[500, "handler broke"], [200, "ok"]]);
+      } finally {
+        await server.close({ deadlineMs: 200 });
+      }
+    });
+
     it("close() cuts what is still running at the deadline", async () => {
       const server = serve({ fetch: () => new Promise<Response>(() => {}), port: 0, hostname: "127.0.0.1" });
       await server.ready;
