@@ -243,6 +243,34 @@ export function defineOverloadSuite(runtime: string, serve: ServeFn): void {
       });
     }
 
+    it("frees connections whose clients reset in the middle of a streamed response", async () => {
+      const chunk = new Uint8Array(1 << 20).fill(97);
+      const server = serve({
+        fetch: () =>
+          new Response(new ReadableStream({
+            async pull(c) {
+              await sleep(1);
+              c.enqueue(chunk);
+            },
+          })),
+        port: 0,
+        hostname: "127.0.0.1",
+      });
+      await server.ready;
+      try {
+        for (let i = 0; i < 20; i++) {
+          const s = net.connect(server.port, "127.0.0.1", () => s.write("GET / HTTP/1.1\r\nHost: a\r\n\r\n"));
+          s.on("error", () => {});
+          setTimeout(() => s.resetAndDestroy(), 30);
+        }
+        await sleep(100);
+        // Not the 30 s write timeout: the resets are noticed at once.
+        await until(() => server.stats().connections.active === 0, 2000);
+      } finally {
+        await server.close({ deadlineMs: 200 });
+      }
+    });
+
     it("stops producing output for a client that never reads", async () => {
       const big = new Uint8Array(64 * 1024).fill(120);
       const server = serve({ fetch: () => new Response(big), port: 0, hostname: "127.0.0.1" });
