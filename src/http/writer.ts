@@ -77,7 +77,8 @@ export class OutBuffer {
 
   /** What was appended since the last take, as a view the caller may keep. */
   take(): Uint8Array {
-    const out = this.#buf.subarray(this.#start, this.#pos);
+    // A view built from the buffer directly: subarray() pays a species lookup.
+    const out = new Uint8Array(this.#buf.buffer, this.#buf.byteOffset + this.#start, this.#pos - this.#start);
     this.#start = this.#pos;
     if (this.#buf.length - this.#pos < MIN_ROOM_BYTES) {
       this.#buf = new Uint8Array(SLAB_BYTES);
