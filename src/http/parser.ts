@@ -45,6 +45,17 @@ export interface HeadLimits {
   maxRequestTargetBytes: number;
 }
 
+/** Longest method we take to be a method at all; a longer first word is a bad request line. */
+const MAX_METHOD_BYTES = 32;
+
+/** An over-long request line is a 414 when its target is long, a 400 when its method is. */
+function longLineError(buf: Uint8Array, lineStart: number): number {
+  for (let k = lineStart; k <= lineStart + MAX_METHOD_BYTES; k++) {
+    if (buf[k] === SP) return ParseError.TARGET_TOO_LONG;
+  }
+  return ParseError.INVALID_METHOD;
+}
+
 /** Where {@linkcode findHeadEnd} stopped; reset with {@linkcode resetScan} per head. */
 export interface HeadScan {
   /** Next byte to look at. */
@@ -144,7 +155,7 @@ export function findHeadEnd(
     if (!scan.pastRequestLine && lf - lineStart > limits.maxRequestTargetBytes + 32) {
       // The same bound as for an incomplete request line below, so the
       // answer (414, not 431) does not depend on how the bytes were split.
-      scan.error = ParseError.TARGET_TOO_LONG;
+      scan.error = longLineError(buf, lineStart);
       return HEAD_ERROR;
     }
     if (!scan.pastRequestLine) {
@@ -166,7 +177,7 @@ export function findHeadEnd(
   if (!scan.pastRequestLine) {
     // Method, two spaces and "HTTP/1.1\r" fit easily in 32 bytes more.
     if (end - scan.lineStart > limits.maxRequestTargetBytes + 32) {
-      scan.error = ParseError.TARGET_TOO_LONG;
+      scan.error = longLineError(buf, scan.lineStart);
       return HEAD_ERROR;
     }
   } else if (end - start > limits.maxHeaderBytes) {
