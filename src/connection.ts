@@ -236,6 +236,9 @@ export class Connection implements SocketEvents, BodyOwner {
   #writeBlocked = false;
   #drainWaiters: (() => void)[] = [];
   #flushScheduled = false;
+  /** data() is running: responses ready now are flushed when it returns. */
+  #inData = false;
+  #flushAfterData = false;
   /** When the connection last made progress (performance.now() ms). */
   lastActive: number;
   /** When the current, incomplete head started arriving (ms), or 0. */
@@ -293,10 +296,18 @@ export class Connection implements SocketEvents, BodyOwner {
       buf.set(chunk, pending.length);
       this.#pending = null;
     }
-    this.#process(buf, 0);
+    this.#inData = true;
+    try {
+      this.#process(buf, 0);
+    } finally {
+      this.#inData = false;
+    }
     // Handlers that answered synchronously with a fixed body are ready now:
-    // write them in this turn, without waiting for the microtask.
-    if (this.#flushScheduled) this.#flush();
+    // write them in this turn, without waiting for a microtask.
+    if (this.#flushAfterData) {
+      this.#flushAfterData = false;
+      this.#flush();
+    }
   }
 
   drain(): void {
@@ -878,6 +889,12 @@ export class Connection implements SocketEvents, BodyOwner {
   // ---- writing ---------------------------------------------------------
 
   #scheduleFlush(): void {
+    // Inside data(), the flush at its end will pick this response up: no
+    // microtask needed (one fewer per request on the keep-alive path).
+    if (this.#inData) {
+      this.#flushAfterData = true;
+      return;
+    }
     if (this.#flushScheduled) return;
     this.#flushScheduled = true;
     queueMicrotask(() => {
