@@ -903,11 +903,11 @@ export class Connection implements SocketEvents, BodyOwner {
     });
   }
 
+  /** `100 Continue` on its own write (never called while a flush is building). */
   #sendContinue(ex: Exchange): void {
     if (ex.state === PENDING && ex.continuePending && !this.#closed) {
-      ex.continuePending = false;
-      ex.head.expectContinue = false;
-      this.#write(CONTINUE.slice());
+      this.#sendContinueInto(scratch, ex);
+      this.#write(scratch.take());
     }
   }
 
