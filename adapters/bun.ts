@@ -11,12 +11,14 @@
  */
 
 import type { Listener, ListenOptions, Socket, SocketEvents } from "../src/socket.ts";
-import type { ClusterTransport, ProcessControl, WorkerEvents, WorkerHandle } from "../src/cluster.ts";
-import { type Server, serveWith } from "../src/server.ts";
+import type { ClusterTransport, ProcessControl, WorkerEvents, WorkerHandle } from "../src/process.ts";
+import type { Server } from "../src/server.ts";
+import { serveWith } from "../src/serve.ts";
 import type { ServeOptions } from "../src/options.ts";
 
 import type { BunNamespace, BunSocket as BunTcpSocket } from "./_types/bun.ts";
-export type { ClusterServer, ClusterTransport, PrimaryChannel, ProcessControl, WorkerEvents, WorkerHandle, WorkerInfo } from "../src/cluster.ts";
+export type { ClusterServer, WorkerInfo } from "../src/cluster.ts";
+export type { ClusterTransport, PrimaryChannel, ProcessControl, WorkerEvents, WorkerHandle } from "../src/process.ts";
 
 /** A Bun socket whose `data` slot holds our wrapper. */
 type BunSocket_ = BunTcpSocket<BunSocket>;

@@ -11,12 +11,14 @@
  */
 
 import type { Listener, ListenOptions, Socket, SocketEvents } from "../src/socket.ts";
-import { type ClusterTransport, MESSAGE_PREFIX, type ProcessControl, WORKER_ID_ENV, WORKER_PORT_ENV, type WorkerEvents, type WorkerHandle } from "../src/cluster.ts";
-import { type Server, serveWith } from "../src/server.ts";
+import { type ClusterTransport, MESSAGE_PREFIX, type ProcessControl, WORKER_ID_ENV, WORKER_PORT_ENV, type WorkerEvents, type WorkerHandle } from "../src/process.ts";
+import type { Server } from "../src/server.ts";
+import { serveWith } from "../src/serve.ts";
 import type { ServeOptions } from "../src/options.ts";
 
 import type { DenoConn, DenoListener, DenoNamespace } from "./_types/deno.ts";
-export type { ClusterServer, ClusterTransport, PrimaryChannel, ProcessControl, WorkerEvents, WorkerHandle, WorkerInfo } from "../src/cluster.ts";
+export type { ClusterServer, WorkerInfo } from "../src/cluster.ts";
+export type { ClusterTransport, PrimaryChannel, ProcessControl, WorkerEvents, WorkerHandle } from "../src/process.ts";
 
 /**
  * Read copies are cut from a shared slab, as Node's Buffer pool does: one

@@ -11,9 +11,11 @@
  */
 
 import { nodeTransport } from "./node_transport.ts";
-import { type Server, serveWith } from "../src/server.ts";
+import type { Server } from "../src/server.ts";
+import { serveWith } from "../src/serve.ts";
 import type { ServeOptions } from "../src/options.ts";
-export type { ClusterServer, ClusterTransport, PrimaryChannel, ProcessControl, WorkerEvents, WorkerHandle, WorkerInfo } from "../src/cluster.ts";
+export type { ClusterServer, WorkerInfo } from "../src/cluster.ts";
+export type { ClusterTransport, PrimaryChannel, ProcessControl, WorkerEvents, WorkerHandle } from "../src/process.ts";
 
 export { nodeTransport };
 

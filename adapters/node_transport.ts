@@ -20,7 +20,7 @@ import * as net from "node:net";
 import * as childProcess from "node:child_process";
 import cluster from "node:cluster";
 import type { Listener, ListenAddress, ListenOptions, Socket, SocketEvents } from "../src/socket.ts";
-import type { ClusterTransport, ProcessControl, WorkerEvents, WorkerHandle } from "../src/cluster.ts";
+import type { ClusterTransport, ProcessControl, WorkerEvents, WorkerHandle } from "../src/process.ts";
 
 function ignoreError(): void {}
 
