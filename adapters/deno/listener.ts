@@ -9,6 +9,25 @@ import type { Listener, ListenOptions, Socket } from "../../src/socket.ts";
 import { DenoSocket } from "./socket.ts";
 import { deno, type DenoConn, type DenoListener } from "./types.ts";
 
+/**
+ * The wait before accepting again while the process is out of descriptors:
+ * short enough that service resumes soon after a connection closes, long
+ * enough not to spin (the figure this adapter has always used; not tuned).
+ */
+const OUT_OF_DESCRIPTORS_RETRY_MS = 10;
+
+/**
+ * Whether an accept failed for want of descriptors or kernel memory
+ * (EMFILE, ENFILE, ENOBUFS, ENOMEM). Deno reports these as a plain `Error`
+ * with the errno name in `code` (EMFILE: "Too many open files (os error
+ * 24)", seen on Deno 2.9 under `ulimit -n`).
+ */
+function outOfDescriptors(e: unknown): boolean {
+  const code = (e as { code?: unknown } | null)?.code;
+  if (code === "EMFILE" || code === "ENFILE" || code === "ENOBUFS" || code === "ENOMEM") return true;
+  return e instanceof Error && /too many open files|os error (23|24|105|12)\b/i.test(e.message);
+}
+
 /** `transport.listen` on `Deno.listen`. */
 export function listenDeno(options: ListenOptions, onSocket: (socket: Socket) => void): Promise<Listener> {
   let listener: DenoListener;
@@ -38,9 +57,13 @@ export function listenDeno(options: ListenOptions, onSocket: (socket: Socket) =>
         conn = await listener.accept();
       } catch (e) {
         if (!open || (e instanceof Error && e.name === "BadResource")) return;
-        // A failed accept (EMFILE, a reset before accept) must not stop the
-        // server, nor spin: try again shortly.
-        await new Promise((r) => setTimeout(r, 10));
+        // A failed accept must not stop the server. Out of descriptors,
+        // every retry fails until a connection closes: wait a little rather
+        // than spin. Any other failure (NotConnected, ConnectionReset,
+        // ConnectionAborted: a client that reset before we took its
+        // connection) concerns that one connection, and the next is waiting:
+        // take it at once, as libuv does for ECONNABORTED.
+        if (outOfDescriptors(e)) await new Promise((r) => setTimeout(r, OUT_OF_DESCRIPTORS_RETRY_MS));
         continue;
       }
       if (!open) {
