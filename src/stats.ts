@@ -2,7 +2,8 @@
  * Server statistics: counters, gauges and a latency histogram, cheap enough
  * to leave on (a few integer adds per request and one `performance.now()`
  * at each end). Formatting lives in {@linkcode toPrometheus}; the counters
- * know nothing about it.
+ * know nothing about it. {@linkcode sumStats} adds several servers' stats
+ * into one (the workers of `serve({ workers })`).
  *
  * @module
  */
