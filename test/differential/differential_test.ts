@@ -59,6 +59,8 @@ interface PairCtx {
   stream: boolean;
   /** The request carried `Connection: close` (raw, last of its connection). */
   requestClose: boolean;
+  /** The app answers without reading the request body to its end. */
+  bodyUnread?: boolean;
   /** Set by a rule that accepts the two framings as they are. */
   skipFraming?: boolean;
 }
@@ -107,6 +109,14 @@ export const DOCUMENTED: HeaderRule[] = [
     reason: "Bun.serve closes after the response without saying so; anyserve says `Connection: close` (RFC 9112 §9.6: SHOULD). Whether each closed is compared",
     apply: (a, n, c) => {
       if (c.requestClose && one(a, "connection") === "close" && !n.has("connection")) a.delete("connection");
+    },
+  },
+  {
+    rule: "Connection: close after a request body the app left unread",
+    runtimes: ALL,
+    reason: "when the app answers (bodyLimit's 413) before the rest of the request body has arrived, anyserve closes the connection rather than wait to drain it; the native servers drain and keep it. Timing decides which (Bun: about 1 in 10 runs), so it is not compared",
+    apply: (a, n, c) => {
+      if (c.bodyUnread && one(a, "connection") === "close" && !n.has("connection")) a.delete("connection");
     },
   },
   {
@@ -276,7 +286,6 @@ export const KNOWN_DIFFERENCES: Record<Runtime, Record<string, string>> = {
     "jwt bad signature": BUN_OCTET,
     "bodyLimit Content-Length within": BUN_TEXT,
     "bodyLimit chunked within": BUN_TEXT,
-    "bodyLimit chunked over [fetch]": "anyserve answers the 413 with `Connection: close` (the app stopped reading the chunked body); Bun.serve keeps the connection",
     "bodyLimit default onError, over": BUN_OCTET,
     "new Request(c.req.raw, { headers }) on POST": "issue 9.1: the rebuilt request's method is GET (Bun.serve: POST)",
     "GETs": `${BUN_TEXT}; ${HEAD_LENGTH}; ${BIG_CHUNKED}`,
@@ -309,10 +318,12 @@ interface Case {
   expect?: number;
   /** The server answers this itself (a malformed request): only status and close are compared, the body is each server's own. */
   serverMade?: boolean;
+  /** The app answers without reading the request body to its end (see DOCUMENTED). */
+  bodyUnread?: boolean;
 }
 
-/** A request of a group; `stream`: its body is streamed by the app. */
-type GroupReq = Req & { stream?: boolean };
+/** A request of a group; `stream`: its body is streamed by the app; `bodyUnread`: as in {@linkcode Case}. */
+type GroupReq = Req & { stream?: boolean; bodyUnread?: boolean };
 
 interface Group {
   name: string;
@@ -416,10 +427,10 @@ const CASES: Case[] = [
 
   // bodyLimit: Content-Length is checked from the header, a chunked body is read and the request rebuilt.
   { name: "bodyLimit Content-Length within", req: { method: "POST", path: "/limit/custom", body: "small body", headers: TEXT_PLAIN }, expect: 200 },
-  { name: "bodyLimit Content-Length over", req: { method: "POST", path: "/limit/custom", body: "x".repeat(LIMIT + 1), headers: TEXT_PLAIN }, expect: 413 },
+  { name: "bodyLimit Content-Length over", req: { method: "POST", path: "/limit/custom", body: "x".repeat(LIMIT + 1), headers: TEXT_PLAIN }, expect: 413, bodyUnread: true },
   { name: "bodyLimit chunked within", req: { method: "POST", path: "/limit/custom", chunks: ["small ", "chunked ", "body"], headers: TEXT_PLAIN }, expect: 200 },
-  { name: "bodyLimit chunked over", req: { method: "POST", path: "/limit/custom", chunks: ["x".repeat(40), "y".repeat(40)], headers: TEXT_PLAIN }, expect: 413 },
-  { name: "bodyLimit default onError, over", req: { method: "POST", path: "/limit/default", body: "a=" + "x".repeat(LIMIT), headers: H({ "content-type": URLENC }) }, expect: 413 },
+  { name: "bodyLimit chunked over", req: { method: "POST", path: "/limit/custom", chunks: ["x".repeat(40), "y".repeat(40)], headers: TEXT_PLAIN }, expect: 413, bodyUnread: true },
+  { name: "bodyLimit default onError, over", req: { method: "POST", path: "/limit/default", body: "a=" + "x".repeat(LIMIT), headers: H({ "content-type": URLENC }) }, expect: 413, bodyUnread: true },
   { name: "bodyLimit chunked urlencoded then parseBody", req: { method: "POST", path: "/limit/default", chunks: ["a=1&b", "=2&a=3"], headers: H({ "content-type": URLENC }) }, expect: 200 },
 
   // methodOverride.
@@ -501,7 +512,7 @@ const GROUPS: Group[] = [
       { method: "POST", path: "/echo", chunks: ["two ", "chunked"], headers: TEXT_PLAIN },
       { method: "POST", path: "/form", body: "a=1&a=2", headers: H({ "content-type": URLENC }) },
       { method: "POST", path: "/limit/custom", body: "within", headers: TEXT_PLAIN },
-      { method: "POST", path: "/limit/custom", body: "x".repeat(LIMIT + 1), headers: TEXT_PLAIN },
+      { method: "POST", path: "/limit/custom", body: "x".repeat(LIMIT + 1), headers: TEXT_PLAIN, bodyUnread: true },
       { method: "POST", path: "/upload-size", body: BIG.subarray(0, 100_000) },
       { path: "/text" },
     ],
@@ -781,7 +792,7 @@ describe(`differential: anyserve vs ${NATIVE_NAME}`, () => {
         if (c.expect !== undefined) assert.equal(n.status, c.expect, `${NATIVE_NAME} answers ${c.expect}: the case tests what it says`);
         const documented = lookup(DOCUMENTED_CASES, name, c.name);
         if (documented?.check) return documented.check(a, n);
-        const pair: PairCtx = { case: c.name, via, method: req.method ?? "GET", stream: !!c.stream, requestClose: via === "raw" };
+        const pair: PairCtx = { case: c.name, via, method: req.method ?? "GET", stream: !!c.stream, requestClose: via === "raw", bodyUnread: c.bodyUnread };
         verdict(name, c.name, differences(a, n, pair, c.serverMade));
       });
     }
@@ -800,7 +811,7 @@ describe(`differential: anyserve vs ${NATIVE_NAME}`, () => {
         if (a.closed !== n.closed) d.push(`connection closed after the last: anyserve ${a.closed}, native ${n.closed}`);
         for (let i = 0; i < Math.min(a.responses.length, n.responses.length); i++) {
           const r = grp.reqs[i];
-          const pair: PairCtx = { case: grp.name, via, method: r.method ?? "GET", stream: !!r.stream, requestClose: i === grp.reqs.length - 1 };
+          const pair: PairCtx = { case: grp.name, via, method: r.method ?? "GET", stream: !!r.stream, requestClose: i === grp.reqs.length - 1, bodyUnread: r.bodyUnread };
           for (const l of differences(fromWire(a.responses[i]), fromWire(n.responses[i]), pair)) d.push(`#${i} ${r.method ?? "GET"} ${r.path}: ${l}`);
         }
         verdict(name, grp.name, d);

@@ -181,7 +181,7 @@ export function parseWire(buf: Buffer, methods: string[], eof: boolean): { respo
  * gets `closeGraceMs` to close it (then `closed` is false); `timeoutMs`
  * bounds the whole exchange.
  */
-export function exchange(port: number, reqs: Req[], pipelined: boolean, timeoutMs = 4000, closeGraceMs = 1000): Promise<WireResult> {
+export function exchange(port: number, reqs: Req[], pipelined: boolean, timeoutMs = 5000, closeGraceMs = 2000): Promise<WireResult> {
   const host = `127.0.0.1:${port}`;
   const methods = reqs.map((r) => r.method ?? "GET");
   const wire = reqs.map((r, i) => serialize(r, host, i === reqs.length - 1));
