@@ -4,13 +4,15 @@
  * `Bun.serve`), the same requests to both, through `fetch` and through raw
  * sockets (one request per connection, and several on one connection,
  * pipelined or one after another). Status, headers and bodies must match,
- * except for `Date` and the differences in {@linkcode DOCUMENTED}.
+ * except for the differences in {@linkcode DOCUMENTED} (header rules, `Date`
+ * first) and {@linkcode DOCUMENTED_CASES} (cases with their own assertions).
  *
  * Cases that differ today are in {@linkcode KNOWN_DIFFERENCES}: they run as
  * node:test `todo` (reported, not failing; Deno and Bun list them without
  * running them). Delete an entry once its fix lands. Run with
  * `ANYSERVE_DIFF_STRICT=1` to run every case as a plain test (to see every
- * difference on every runtime, or to check that a todo is stale).
+ * difference on every runtime, or to check that a todo is stale), and with
+ * `ANYSERVE_DIFF_REPORT=FILE` to have each difference appended to FILE as JSON.
  *
  * On Node the native server runs in a child process (./native_node.ts):
  * `@hono/node-server` replaces the global `Request`/`Response` by default,
