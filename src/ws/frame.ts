@@ -205,7 +205,8 @@ export class FrameParser {
         this.#ctrlLen += take;
       } else {
         if (this.#validate && !this.#utf8.update(chunk, i, end)) {
-          { this.#fail(1007, "invalid UTF-8 in a text message"); return; }
+          this.#fail(1007, "invalid UTF-8 in a text message");
+          return;
         }
         if (this.#fin && this.#msgLen === 0 && this.#msgBuf === null && take === this.#frameLen) {
           this.#direct = chunk.subarray(i, end);
