@@ -197,8 +197,23 @@ export class FrameParser {
       if (this.#masked) {
         const m = this.#mask;
         let p = this.#maskPos;
-        for (let j = i; j < end; j++) chunk[j] ^= m[p++ & 3];
-        this.#maskPos = p & 3;
+        let j = i;
+        while (j < end && p !== 0) {
+          chunk[j++] ^= m[p];
+          p = (p + 1) & 3;
+        }
+        const m0 = m[0], m1 = m[1], m2 = m[2], m3 = m[3];
+        for (; j + 4 <= end; j += 4) {
+          chunk[j] ^= m0;
+          chunk[j + 1] ^= m1;
+          chunk[j + 2] ^= m2;
+          chunk[j + 3] ^= m3;
+        }
+        while (j < end) {
+          chunk[j++] ^= m[p];
+          p = (p + 1) & 3;
+        }
+        this.#maskPos = p;
       }
       if (this.#opcode >= 8) {
         this.#ctrl.set(chunk.subarray(i, end), this.#ctrlLen);

@@ -68,9 +68,11 @@ export const DEFAULT_BACKPRESSURE_LIMIT = 16 * 1024 * 1024;
 export const DEFAULT_COMPRESS_THRESHOLD = 128;
 /**
  * Payloads up to this size are copied into the output slab with their
- * header (one write); larger ones are written as a view of their own.
+ * header (one write); larger ones are written as a view of their own. A
+ * quarter of the 64 KiB slab (src/http/writer.ts), so a copy seldom makes
+ * the builder start or grow a slab.
  */
-const COPY_MAX = 64 * 1024;
+const COPY_MAX = 16 * 1024;
 
 /** Settings of a WebSocket connection; every field is optional. */
 export interface WebSocketOptions {
