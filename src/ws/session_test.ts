@@ -342,3 +342,27 @@ test("a throwing handler does not break the session; cork joins frames", () => {
   assert.deepEqual(sock.frames(), ["text:a", "text:b"]);
   assert.equal(ws.bytesOut, 6);
 });
+
+test("prepareUpgrade: session and 101 fields, or the RFC's error response", async () => {
+  const { prepareUpgrade } = await import("./mod.ts");
+  const headers = new Headers({
+    upgrade: "websocket",
+    connection: "Upgrade",
+    "sec-websocket-version": "13",
+    "sec-websocket-key": "dGhlIHNhbXBsZSBub25jZQ==",
+    "sec-websocket-protocol": "chat",
+    "sec-websocket-extensions": "permessage-deflate",
+  });
+  const ok = prepareUpgrade({ method: "GET", headers }, {}, 1, { protocols: ["chat"], perMessageDeflate: true });
+  assert.ok(ok.ok);
+  assert.equal(ok.session.protocol, "chat");
+  assert.equal(ok.session.extensions, "", "no codec factory: deflate declined");
+  assert.equal(ok.session.readyState, 0);
+  assert.deepEqual(ok.headers.map((h) => h[0]), ["Upgrade", "Connection", "Sec-WebSocket-Accept", "Sec-WebSocket-Protocol"]);
+  headers.set("sec-websocket-version", "7");
+  const bad = prepareUpgrade({ method: "GET", headers }, {}, 1);
+  assert.ok(!bad.ok);
+  assert.equal(bad.response.status, 426);
+  assert.equal(bad.response.headers.get("sec-websocket-version"), "13");
+  await bad.response.body?.cancel();
+});
