@@ -513,7 +513,7 @@ export class WebSocketSession<T = unknown> implements Protocol, FrameHandler {
       owned = rsv1 = true;
     }
     const size = frameHeadSize(payload.length) + payload.length;
-    if (this.#backpressured && this.#buffered + size > this.#limit) {
+    if (this.#backpressured && this.bufferedAmount + size > this.#limit) {
       if (this.#closeOnLimit) {
         this.#reason = "backpressure limit";
         this.terminate();

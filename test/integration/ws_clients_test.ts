@@ -11,6 +11,8 @@ import type { Socket, Transport } from "../../src/socket.ts";
 import { prepareUpgrade } from "../../src/ws/mod.ts";
 import type { ProtocolEvents, WebSocketHandler, WebSocketServerOptions, WebSocketSession } from "../../src/ws/mod.ts";
 import { nodeDeflate } from "../../adapters/_node_api/ws_deflate.ts";
+import * as net from "node:net";
+import { cat as catAll, frame } from "../helpers/ws_frames.ts";
 
 const runtime = "Bun" in globalThis ? "bun" : "Deno" in globalThis ? "deno" : "node";
 const transport: Transport = runtime === "bun"
@@ -167,6 +169,56 @@ test(`${runtime} WebSocket client: server shutdown closes with 1001, handler run
     await until(() => closes.length === 1, "server close handler");
     assert.deepEqual(closes, [1001]);
   } finally {
+    srv.close();
+  }
+});
+
+test(`${runtime} raw client: bytes after the upgrade head are the first frame; a client that stops reading meets the backpressure limit, then drain`, { timeout: 20_000 }, async () => {
+  const limit = 1 << 20;
+  const chunk = new Uint8Array(64 * 1024);
+  const results: number[] = [];
+  let maxBuffered = 0;
+  let drains = 0;
+  const srv = await wsServer<null>({
+    message(ws, m) {
+      if (m === "early") return void ws.send("got early");
+      for (let i = 0; i < 10_000; i++) {
+        const r = ws.send(chunk);
+        results.push(r);
+        maxBuffered = Math.max(maxBuffered, ws.bufferedAmount);
+        if (r === 0) break;
+      }
+    },
+    drain: () => void drains++,
+  }, null, { backpressureLimit: limit, pingIntervalMs: 0 });
+  const sock = net.connect({ port: Number(new URL(srv.url).port), host: "127.0.0.1" });
+  try {
+    let received = 0;
+    let text = "";
+    sock.on("data", (b: Uint8Array) => {
+      received += b.length;
+      if (text.length < 4096) text += new TextDecoder("latin1").decode(b);
+    });
+    await new Promise<void>((r) => sock.once("connect", () => r()));
+    const head = "GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
+      "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n";
+    sock.write(catAll(enc.encode(head), frame({ op: 1, payload: "early" })));
+    await until(() => text.includes("got early"), "the echo of the pipelined frame");
+    assert.match(text, /^HTTP\/1\.1 101 Switching Protocols\r\n/);
+    assert.match(text, /Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK\+xOo=/);
+    sock.pause();
+    sock.write(frame({ op: 1, payload: "flood" }));
+    await until(() => results.length > 0, "the flood");
+    assert.ok(results.includes(-1), "send reported backpressure");
+    assert.equal(results.at(-1), 0, "send dropped at the limit");
+    assert.ok(maxBuffered <= limit, `bufferedAmount ${maxBuffered} stayed within ${limit}`);
+    sock.resume();
+    await until(() => drains > 0, "drain");
+    assert.equal(srv.sessions[0].bufferedAmount, 0);
+    const sent = results.filter((r) => r !== 0).length * (chunk.length + 10);
+    await until(() => received >= sent, "every queued byte");
+  } finally {
+    sock.destroy();
     srv.close();
   }
 });
