@@ -71,8 +71,8 @@ export class FrameParser {
   #deflate: boolean;
   #requireMask: boolean;
 
-  // A header split across reads is gathered here.
-  #hb = new Uint8Array(14);
+  // A header split across reads is gathered here (allocated the first time one is).
+  #hb: Uint8Array | null = null;
   #hlen = 0;
   #hneed = 2;
 
@@ -83,7 +83,8 @@ export class FrameParser {
   #frameLen = 0;
   #remaining = 0;
   #masked = false;
-  #mask = new Uint8Array(4);
+  /** The masking key, big-endian in one int (no array per connection). */
+  #mask = 0;
   #maskPos = 0;
   #ctrl: Uint8Array = EMPTY;
   #ctrlLen = 0;
@@ -169,7 +170,7 @@ export class FrameParser {
         if (this.#hlen === 0 && n - i >= 2 && n - i >= (need = headSize(chunk[i + 1]))) {
           i += need;
         } else {
-          const hb = this.#hb;
+          const hb = (this.#hb ??= new Uint8Array(14));
           while (i < n && this.#hlen < this.#hneed) {
             hb[this.#hlen++] = chunk[i++];
             if (this.#hlen === 2) this.#hneed = headSize(hb[1]);
@@ -199,10 +200,10 @@ export class FrameParser {
         let p = this.#maskPos;
         let j = i;
         while (j < end && p !== 0) {
-          chunk[j++] ^= m[p];
+          chunk[j++] ^= (m >>> (24 - (p << 3))) & 0xff;
           p = (p + 1) & 3;
         }
-        const m0 = m[0], m1 = m[1], m2 = m[2], m3 = m[3];
+        const m0 = m >>> 24, m1 = (m >>> 16) & 0xff, m2 = (m >>> 8) & 0xff, m3 = m & 0xff;
         for (; j + 4 <= end; j += 4) {
           chunk[j] ^= m0;
           chunk[j + 1] ^= m1;
@@ -210,7 +211,7 @@ export class FrameParser {
           chunk[j + 3] ^= m3;
         }
         while (j < end) {
-          chunk[j++] ^= m[p];
+          chunk[j++] ^= (m >>> (24 - (p << 3))) & 0xff;
           p = (p + 1) & 3;
         }
         this.#maskPos = p;
@@ -305,13 +306,7 @@ export class FrameParser {
       }
       if (this.#msgLen + len > this.#max) return this.#fail(1009, "message too big");
     }
-    if (masked) {
-      const m = this.#mask;
-      m[0] = src[p];
-      m[1] = src[p + 1];
-      m[2] = src[p + 2];
-      m[3] = src[p + 3];
-    }
+    this.#mask = masked ? (src[p] << 24) | (src[p + 1] << 16) | (src[p + 2] << 8) | src[p + 3] : 0;
     this.#masked = masked;
     this.#maskPos = 0;
     this.#opcode = op;
