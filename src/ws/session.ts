@@ -159,6 +159,7 @@ export class WebSocketSession<T = unknown> implements Protocol, FrameHandler {
 
   #closeSent = false;
   #closeReceived = false;
+  #ended = false;
   #notified = false;
   #code = 1006;
   #reason = "";
@@ -195,7 +196,12 @@ export class WebSocketSession<T = unknown> implements Protocol, FrameHandler {
 
   // ------------------------------------------------------------ the seam
 
-  /** Takes over the socket after the 101; `buffered` are bytes that followed the upgrade head. */
+  /**
+   * Takes over the socket after the 101; `buffered` are bytes that followed
+   * the upgrade head. Runs `open`, then parses `buffered`, which may already
+   * end the socket: the caller routes socket events to the returned object
+   * from then on, including a `close` that fired during this call.
+   */
   attach(socket: Socket, buffered: Uint8Array): ProtocolEvents {
     this.#socket = socket;
     this.readyState = OPEN;
@@ -254,6 +260,7 @@ export class WebSocketSession<T = unknown> implements Protocol, FrameHandler {
       this.#active = false;
     }
     if (this.readyState === CLOSING) {
+      // The deadline runs from the first sweep after the close began: up to one sweep period late.
       if (this.#closeDeadline < 0) this.#closeDeadline = now + this.#closeMs;
       else if (now >= this.#closeDeadline) this.terminate();
       return;
@@ -282,6 +289,11 @@ export class WebSocketSession<T = unknown> implements Protocol, FrameHandler {
   /** Bytes sent but not yet gone: queued over the high-water mark, plus a corked batch. */
   get bufferedAmount(): number {
     return this.#buffered + (this.#pending?.length ?? 0);
+  }
+
+  /** {@linkcode bufferedAmount}, as Bun's `ws.getBufferedAmount()`. */
+  getBufferedAmount(): number {
+    return this.bufferedAmount;
   }
 
   /** True while the socket is over its high-water mark (until `drain`). */
@@ -470,6 +482,8 @@ export class WebSocketSession<T = unknown> implements Protocol, FrameHandler {
 
   #endSocket(): void {
     this.#flushPending();
+    if (this.#ended) return;
+    this.#ended = true;
     this.#socket?.end();
   }
 

@@ -366,3 +366,35 @@ test("prepareUpgrade: session and 101 fields, or the RFC's error response", asyn
   assert.equal(bad.response.headers.get("sec-websocket-version"), "13");
   await bad.response.body?.cancel();
 });
+
+test("close from inside the message handler: the reply and the close frame leave in order, then FIN", () => {
+  const { events, handler } = logHandler({
+    message: (ws, m) => {
+      ws.send(`last: ${m}`);
+      ws.close(1000, "done");
+      assert.equal(ws.send("after"), 0);
+    },
+  });
+  const { ws, sock, ev } = open(handler);
+  ev.data(cat(frame({ op: 1, payload: "a" }), frame({ op: 1, payload: "b" })));
+  assert.deepEqual(sock.frames(), ["text:last: a", "close:1000:done"], "the second message is discarded once closing");
+  assert.ok(!sock.ended, "waits for the client's close");
+  ev.data(frame({ op: 8, payload: [0x03, 0xe8] }));
+  ev.end();
+  assert.ok(sock.ended);
+  ev.close();
+  assert.deepEqual(events, ["open:d", "close:1000:"]);
+  assert.equal(ws.getBufferedAmount(), 0);
+});
+
+test("terminate: no close frame, handler once with 1006", () => {
+  const { events, handler } = logHandler();
+  const { ws, sock, ev } = open(handler);
+  ws.terminate();
+  ws.terminate();
+  ev.close();
+  assert.ok(sock.destroyed);
+  assert.deepEqual(sock.frames(), []);
+  assert.deepEqual(events, ["open:d", "close:1006:"]);
+  assert.equal(ws.readyState, CLOSED);
+});
