@@ -58,6 +58,34 @@ export function isValidCloseCode(code: number): boolean {
 const EMPTY = new Uint8Array(0);
 const decoder = new TextDecoder();
 
+const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+
+/**
+ * XORs `b[i, end)` with the masking key `m` (big-endian in an int) starting
+ * at key byte `p`; returns the key position after. Runs of 64 bytes and
+ * more go a 32-bit word at a time.
+ */
+function unmask(b: Uint8Array, i: number, end: number, m: number, p: number): number {
+  if (end - i >= 64 && LITTLE_ENDIAN) {
+    while (((b.byteOffset + i) & 3) !== 0) {
+      b[i++] ^= (m >>> (24 - (p << 3))) & 0xff;
+      p = (p + 1) & 3;
+    }
+    const words = (end - i) >>> 2;
+    // The key rotated to start at byte p, then in little-endian order.
+    const r = p === 0 ? m : (m << (p << 3)) | (m >>> (32 - (p << 3)));
+    const k = ((r >>> 24) & 0xff) | ((r >>> 8) & 0xff00) | ((r << 8) & 0xff0000) | (r << 24);
+    const w = new Uint32Array(b.buffer, b.byteOffset + i, words);
+    for (let q = 0; q < words; q++) w[q] ^= k;
+    i += words << 2;
+  }
+  while (i < end) {
+    b[i++] ^= (m >>> (24 - (p << 3))) & 0xff;
+    p = (p + 1) & 3;
+  }
+  return p;
+}
+
 /** Header size (2..14 bytes) given its second byte. */
 function headSize(b1: number): number {
   const len7 = b1 & 0x7f;
@@ -195,27 +223,7 @@ export class FrameParser {
       const rem = this.#remaining;
       const take = rem < n - i ? rem : n - i;
       const end = i + take;
-      if (this.#masked) {
-        const m = this.#mask;
-        let p = this.#maskPos;
-        let j = i;
-        while (j < end && p !== 0) {
-          chunk[j++] ^= (m >>> (24 - (p << 3))) & 0xff;
-          p = (p + 1) & 3;
-        }
-        const m0 = m >>> 24, m1 = (m >>> 16) & 0xff, m2 = (m >>> 8) & 0xff, m3 = m & 0xff;
-        for (; j + 4 <= end; j += 4) {
-          chunk[j] ^= m0;
-          chunk[j + 1] ^= m1;
-          chunk[j + 2] ^= m2;
-          chunk[j + 3] ^= m3;
-        }
-        while (j < end) {
-          chunk[j++] ^= (m >>> (24 - (p << 3))) & 0xff;
-          p = (p + 1) & 3;
-        }
-        this.#maskPos = p;
-      }
+      if (this.#masked) this.#maskPos = unmask(chunk, i, end, this.#mask, this.#maskPos);
       if (this.#opcode >= 8) {
         this.#ctrl.set(chunk.subarray(i, end), this.#ctrlLen);
         this.#ctrlLen += take;

@@ -192,3 +192,23 @@ test("close payload: code, reason cut at 123 bytes on a character boundary, 1005
   assert.equal(dec.decode(encodeText("héllo €")), "héllo €");
   assert.equal(encodeText("x".repeat(20000)).length, 20000);
 });
+
+test("unmasking is right at every memory alignment and key position", () => {
+  for (const len of [63, 64, 65, 127, 200, 1001]) {
+    const payload = new Uint8Array(len).map((_, i) => (i * 31 + 7) & 0xff);
+    const f = frame({ op: 2, payload });
+    for (let offset = 0; offset < 8; offset++) {
+      for (const cut of [0, 1, 5, 8, 9, 10, 11, 13, f.length - 70, f.length - 3]) {
+        if (cut < 0 || cut > f.length) continue;
+        const ab = new ArrayBuffer(f.length + 16);
+        const view = new Uint8Array(ab, offset, f.length);
+        view.set(f);
+        let got: Uint8Array | null = null;
+        const p = new FrameParser({ ...new Recorder(), onMessage: (_b, d) => void (got = d.slice()), onPing() {}, onPong() {}, onClose() {}, onError() {} }, { maxMessageBytes: 1 << 20 });
+        p.push(view.subarray(0, cut));
+        p.push(view.subarray(cut));
+        assert.deepEqual(got, payload, `len ${len} offset ${offset} cut ${cut}`);
+      }
+    }
+  }
+});
