@@ -27,7 +27,7 @@ import {
   resetScan,
 } from "./http/parser.ts";
 import { ChunkedDecoder } from "./http/chunked.ts";
-import { type ErrorResponse, errorResponse, messageOf, ParseError } from "./http/errors.ts";
+import { type ErrorResponse, errorResponse, messageOf, ErrorCode } from "./http/errors.ts";
 import { chunkHeader, OutBuffer, scratch, statusLine } from "./http/writer.ts";
 import { dateLine } from "./http/date.ts";
 import { CR, LF } from "./http/chars.ts";
@@ -338,12 +338,12 @@ export class Connection implements SocketEvents, BodyOwner {
       if (bex.state === PENDING) {
         bex.reader?.cancel().catch(() => {});
         bex.reader = null;
-        bex.error = errorResponse(ParseError.INCOMPLETE_BODY);
+        bex.error = errorResponse(ErrorCode.INCOMPLETE_BODY);
         bex.status = bex.error.status;
         bex.state = READY;
         this.#scheduleFlush();
       }
-      bex.body?.fail(new Error(`Request body failed: ${messageOf(ParseError.INCOMPLETE_BODY)}`));
+      bex.body?.fail(new Error(`Request body failed: ${messageOf(ErrorCode.INCOMPLETE_BODY)}`));
       bex.close = true;
       this.#bodyMode = BODY_NONE;
       this.#bodyExchange = null;
@@ -443,7 +443,7 @@ export class Connection implements SocketEvents, BodyOwner {
         while (i + 1 < end && buf[i] === CR && buf[i + 1] === LF) {
           i += 2;
           if (++this.#emptyLines > MAX_EMPTY_LINES) {
-            this.#reject(ParseError.INVALID_REQUEST_LINE);
+            this.#reject(ErrorCode.INVALID_REQUEST_LINE);
             return;
           }
         }
@@ -469,7 +469,7 @@ export class Connection implements SocketEvents, BodyOwner {
       this.#emptyLines = 0;
       const head = new RequestHead();
       const code = parseHead(buf, i, headEnd, head, options);
-      if (code !== ParseError.NONE) {
+      if (code !== ErrorCode.NONE) {
         this.#reject(code);
         return;
       }
@@ -486,7 +486,7 @@ export class Connection implements SocketEvents, BodyOwner {
       } else if (head.contentLength > 0) {
         const length = head.contentLength;
         if (length > options.maxBodyBytes) {
-          this.#reject(ParseError.BODY_TOO_LARGE);
+          this.#reject(ErrorCode.BODY_TOO_LARGE);
           return;
         }
         if (end - i >= length) {
@@ -611,7 +611,7 @@ export class Connection implements SocketEvents, BodyOwner {
     }
     // Slowloris: a head that takes too long to arrive.
     if (this.#headStarted !== 0 && this.#queue.length === 0 && now - this.#headStarted > o.headersTimeoutMs) {
-      this.#reject(ParseError.REQUEST_TIMEOUT);
+      this.#reject(ErrorCode.REQUEST_TIMEOUT);
       return "timeout";
     }
     const bex = this.#bodyExchange;
@@ -625,7 +625,7 @@ export class Connection implements SocketEvents, BodyOwner {
       const tooSlow = o.minBodyBytesPerSecond > 0 && active > o.headersTimeoutMs &&
         this.#bodyReceived < (o.minBodyBytesPerSecond * active) / 1000;
       if (elapsed > o.requestTimeoutMs || tooSlow) {
-        this.#rejectBody(bex, ParseError.REQUEST_TIMEOUT);
+        this.#rejectBody(bex, ErrorCode.REQUEST_TIMEOUT);
         return "timeout";
       }
     }

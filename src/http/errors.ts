@@ -1,13 +1,14 @@
 /**
- * Parse error codes and the responses they map to. The parser never throws
- * on network input: it returns one of these codes, and the connection
- * answers with the matching response (built once, here) and closes.
+ * Error codes and the prebuilt responses they map to. The parser never
+ * throws on network input: it returns one of these codes, and the connection
+ * answers with the matching response (built once, here) and closes. The
+ * connection itself uses a few more (a timeout, a body cut short).
  *
  * @module
  */
 
 /** Why a request was refused. Numeric so the parser can return it cheaply. */
-export const ParseError = {
+export const ErrorCode = {
   NONE: 0,
   /** Request line is not `method SP request-target SP HTTP-version`. */
   INVALID_REQUEST_LINE: 1,
@@ -62,56 +63,56 @@ export const ParseError = {
   INCOMPLETE_BODY: 32,
 } as const;
 
-/** One of the {@linkcode ParseError} codes. */
-export type ParseErrorCode = typeof ParseError[keyof typeof ParseError];
+/** One of the {@linkcode ErrorCode} codes. */
+export type ErrorCode = typeof ErrorCode[keyof typeof ErrorCode];
 
 const STATUS: Record<number, number> = {
-  [ParseError.TARGET_TOO_LONG]: 414,
-  [ParseError.UNSUPPORTED_VERSION]: 505,
-  [ParseError.HEADERS_TOO_LARGE]: 431,
-  [ParseError.TOO_MANY_HEADERS]: 431,
-  [ParseError.UNSUPPORTED_TRANSFER_CODING]: 501,
-  [ParseError.BODY_TOO_LARGE]: 413,
-  [ParseError.METHOD_NOT_IMPLEMENTED]: 501,
-  [ParseError.EXPECTATION_FAILED]: 417,
-  [ParseError.REQUEST_TIMEOUT]: 408,
-  [ParseError.SERVICE_UNAVAILABLE]: 503,
+  [ErrorCode.TARGET_TOO_LONG]: 414,
+  [ErrorCode.UNSUPPORTED_VERSION]: 505,
+  [ErrorCode.HEADERS_TOO_LARGE]: 431,
+  [ErrorCode.TOO_MANY_HEADERS]: 431,
+  [ErrorCode.UNSUPPORTED_TRANSFER_CODING]: 501,
+  [ErrorCode.BODY_TOO_LARGE]: 413,
+  [ErrorCode.METHOD_NOT_IMPLEMENTED]: 501,
+  [ErrorCode.EXPECTATION_FAILED]: 417,
+  [ErrorCode.REQUEST_TIMEOUT]: 408,
+  [ErrorCode.SERVICE_UNAVAILABLE]: 503,
 };
 
 const MESSAGE: Record<number, string> = {
-  [ParseError.INVALID_REQUEST_LINE]: "malformed request line",
-  [ParseError.INVALID_METHOD]: "invalid method",
-  [ParseError.INVALID_TARGET]: "invalid request-target",
-  [ParseError.TARGET_TOO_LONG]: "request-target too long",
-  [ParseError.INVALID_VERSION]: "malformed HTTP version",
-  [ParseError.UNSUPPORTED_VERSION]: "only HTTP/1.0 and HTTP/1.1 are supported",
-  [ParseError.INVALID_LINE_ENDING]: "lines must end with CRLF",
-  [ParseError.INVALID_FIELD_NAME]: "invalid header field name",
-  [ParseError.INVALID_FIELD_VALUE]: "invalid header field value",
-  [ParseError.WHITESPACE_BEFORE_COLON]: "whitespace between header field name and colon",
-  [ParseError.OBSOLETE_LINE_FOLDING]: "obsolete line folding is not accepted",
-  [ParseError.HEADERS_TOO_LARGE]: "header section too large",
-  [ParseError.TOO_MANY_HEADERS]: "too many header fields",
-  [ParseError.MISSING_HOST]: "missing Host header",
-  [ParseError.DUPLICATE_HOST]: "more than one Host header",
-  [ParseError.INVALID_HOST]: "invalid Host header",
-  [ParseError.INVALID_CONTENT_LENGTH]: "invalid Content-Length",
-  [ParseError.DUPLICATE_CONTENT_LENGTH]: "more than one Content-Length",
-  [ParseError.TRANSFER_ENCODING_WITH_CONTENT_LENGTH]:
+  [ErrorCode.INVALID_REQUEST_LINE]: "malformed request line",
+  [ErrorCode.INVALID_METHOD]: "invalid method",
+  [ErrorCode.INVALID_TARGET]: "invalid request-target",
+  [ErrorCode.TARGET_TOO_LONG]: "request-target too long",
+  [ErrorCode.INVALID_VERSION]: "malformed HTTP version",
+  [ErrorCode.UNSUPPORTED_VERSION]: "only HTTP/1.0 and HTTP/1.1 are supported",
+  [ErrorCode.INVALID_LINE_ENDING]: "lines must end with CRLF",
+  [ErrorCode.INVALID_FIELD_NAME]: "invalid header field name",
+  [ErrorCode.INVALID_FIELD_VALUE]: "invalid header field value",
+  [ErrorCode.WHITESPACE_BEFORE_COLON]: "whitespace between header field name and colon",
+  [ErrorCode.OBSOLETE_LINE_FOLDING]: "obsolete line folding is not accepted",
+  [ErrorCode.HEADERS_TOO_LARGE]: "header section too large",
+  [ErrorCode.TOO_MANY_HEADERS]: "too many header fields",
+  [ErrorCode.MISSING_HOST]: "missing Host header",
+  [ErrorCode.DUPLICATE_HOST]: "more than one Host header",
+  [ErrorCode.INVALID_HOST]: "invalid Host header",
+  [ErrorCode.INVALID_CONTENT_LENGTH]: "invalid Content-Length",
+  [ErrorCode.DUPLICATE_CONTENT_LENGTH]: "more than one Content-Length",
+  [ErrorCode.TRANSFER_ENCODING_WITH_CONTENT_LENGTH]:
     "Transfer-Encoding and Content-Length together",
-  [ParseError.TRANSFER_ENCODING_NOT_CHUNKED]: "final transfer coding must be chunked",
-  [ParseError.UNSUPPORTED_TRANSFER_CODING]: "unsupported transfer coding",
-  [ParseError.TRANSFER_ENCODING_IN_HTTP10]: "Transfer-Encoding in an HTTP/1.0 request",
-  [ParseError.BODY_TOO_LARGE]: "request body too large",
-  [ParseError.INVALID_CHUNK_SIZE]: "invalid chunk size",
-  [ParseError.INVALID_CHUNK_EXTENSION]: "invalid chunk extension",
-  [ParseError.INVALID_CHUNK_DATA]: "chunk data must end with CRLF",
-  [ParseError.INVALID_TRAILER]: "invalid trailer field",
-  [ParseError.METHOD_NOT_IMPLEMENTED]: "method not implemented",
-  [ParseError.EXPECTATION_FAILED]: "only 100-continue is supported in Expect",
-  [ParseError.REQUEST_TIMEOUT]: "request not received in time",
-  [ParseError.SERVICE_UNAVAILABLE]: "server busy",
-  [ParseError.INCOMPLETE_BODY]: "request body ended before its announced length",
+  [ErrorCode.TRANSFER_ENCODING_NOT_CHUNKED]: "final transfer coding must be chunked",
+  [ErrorCode.UNSUPPORTED_TRANSFER_CODING]: "unsupported transfer coding",
+  [ErrorCode.TRANSFER_ENCODING_IN_HTTP10]: "Transfer-Encoding in an HTTP/1.0 request",
+  [ErrorCode.BODY_TOO_LARGE]: "request body too large",
+  [ErrorCode.INVALID_CHUNK_SIZE]: "invalid chunk size",
+  [ErrorCode.INVALID_CHUNK_EXTENSION]: "invalid chunk extension",
+  [ErrorCode.INVALID_CHUNK_DATA]: "chunk data must end with CRLF",
+  [ErrorCode.INVALID_TRAILER]: "invalid trailer field",
+  [ErrorCode.METHOD_NOT_IMPLEMENTED]: "method not implemented",
+  [ErrorCode.EXPECTATION_FAILED]: "only 100-continue is supported in Expect",
+  [ErrorCode.REQUEST_TIMEOUT]: "request not received in time",
+  [ErrorCode.SERVICE_UNAVAILABLE]: "server busy",
+  [ErrorCode.INCOMPLETE_BODY]: "request body ended before its announced length",
 };
 
 /** Reason phrases for the status codes the server itself produces. */
@@ -154,7 +155,7 @@ export const REASON: Record<number, string> = {
   505: "HTTP Version Not Supported",
 };
 
-/** The status code a parse error is answered with. */
+/** The status code an error code is answered with. */
 export function statusOf(code: number): number {
   return STATUS[code] ?? 400;
 }
@@ -184,7 +185,7 @@ export interface ErrorResponse {
 const encoder = new TextEncoder();
 const BUILT: ErrorResponse[] = [];
 
-/** The response bytes for a parse error, built once per code. */
+/** The response bytes for an error code, built once per code. */
 export function errorResponse(code: number): ErrorResponse {
   let r = BUILT[code];
   if (r === undefined) {
