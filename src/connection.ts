@@ -27,7 +27,7 @@ import {
   resetScan,
 } from "./http/parser.ts";
 import { ChunkedDecoder } from "./http/chunked.ts";
-import { type ErrorResponse, errorResponse, messageOf, ErrorCode } from "./http/errors.ts";
+import { ErrorCode, type ErrorResponse, errorResponse, messageOf, overloaded } from "./http/errors.ts";
 import { chunkHeader, OutBuffer, scratch, statusLine } from "./http/writer.ts";
 import { dateLine } from "./http/date.ts";
 import { CR, LF } from "./http/chars.ts";
@@ -177,37 +177,6 @@ class Exchange implements Job {
     this.queued = false;
     this.conn.refuse(this);
   }
-}
-
-const OVERLOADED_BODY = "Service Unavailable: server busy, retry later\n";
-const overloadedCache = new Map<number, { head: Uint8Array; tail: Uint8Array }>();
-/** 503 for refused work; the connection stays open (its framing is intact). */
-function overloaded(retryAfterSeconds: number): ErrorResponse {
-  let r = overloadedCache.get(retryAfterSeconds);
-  if (r === undefined) {
-    r = {
-      head: encoder.encode("HTTP/1.1 503 Service Unavailable\r\n"),
-      tail: encoder.encode(
-        `Retry-After: ${retryAfterSeconds}\r\nContent-Type: text/plain; charset=utf-8\r\n` +
-          `Content-Length: ${OVERLOADED_BODY.length}\r\n\r\n${OVERLOADED_BODY}`,
-      ),
-    };
-    overloadedCache.set(retryAfterSeconds, r);
-  }
-  return { status: 503, head: r.head, tail: r.tail, keepsConnection: true };
-}
-
-/** The bytes that refuse a whole connection over `maxConnections`. */
-export function refusedConnectionBytes(retryAfterSeconds: number): Uint8Array {
-  const r = overloaded(retryAfterSeconds);
-  const date = dateLine();
-  const closeLine = encoder.encode("Connection: close\r\n");
-  const out = new Uint8Array(r.head.length + date.length + closeLine.length + r.tail.length);
-  out.set(r.head, 0);
-  out.set(date, r.head.length);
-  out.set(closeLine, r.head.length + date.length);
-  out.set(r.tail, r.head.length + date.length + closeLine.length);
-  return out;
 }
 
 /** One accepted socket, from its first byte to its close. */

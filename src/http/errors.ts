@@ -2,10 +2,12 @@
  * Error codes and the prebuilt responses they map to. The parser never
  * throws on network input: it returns one of these codes, and the connection
  * answers with the matching response (built once, here) and closes. The
- * connection itself uses a few more (a timeout, a body cut short).
+ * connection itself uses a few more (a timeout, a body cut short, overload).
  *
  * @module
  */
+
+import { dateLine } from "./date.ts";
 
 /** Why a request was refused. Numeric so the parser can return it cheaply. */
 export const ErrorCode = {
@@ -57,7 +59,7 @@ export const ErrorCode = {
   EXPECTATION_FAILED: 29,
   /** The header section did not arrive within `headersTimeoutMs`. */
   REQUEST_TIMEOUT: 30,
-  /** Too many requests queued on the connection. */
+  /** Overload control refused the request (see {@linkcode overloaded}). */
   SERVICE_UNAVAILABLE: 31,
   /** The client half-closed before the body it announced was complete. */
   INCOMPLETE_BODY: 32,
@@ -111,7 +113,7 @@ const MESSAGE: Record<number, string> = {
   [ErrorCode.METHOD_NOT_IMPLEMENTED]: "method not implemented",
   [ErrorCode.EXPECTATION_FAILED]: "only 100-continue is supported in Expect",
   [ErrorCode.REQUEST_TIMEOUT]: "request not received in time",
-  [ErrorCode.SERVICE_UNAVAILABLE]: "server busy",
+  [ErrorCode.SERVICE_UNAVAILABLE]: "server busy, retry later",
   [ErrorCode.INCOMPLETE_BODY]: "request body ended before its announced length",
 };
 
@@ -168,7 +170,8 @@ export function messageOf(code: number): string {
 /**
  * An error response in two parts, so the current `Date` line can go between
  * them: `head` is the status line, `tail` the remaining fields, the blank line
- * and the body. Every one closes the connection.
+ * and the body. Every one closes the connection, except the 503 of
+ * {@linkcode overloaded}.
  */
 export interface ErrorResponse {
   readonly status: number;
@@ -202,4 +205,42 @@ export function errorResponse(code: number): ErrorResponse {
     BUILT[code] = r;
   }
   return r;
+}
+
+const overloadedCache = new Map<number, ErrorResponse>();
+
+/**
+ * 503 for work refused by overload control, with `Retry-After`. The
+ * connection stays open (the request's framing was intact), so `tail` has no
+ * `Connection` field.
+ */
+export function overloaded(retryAfterSeconds: number): ErrorResponse {
+  let r = overloadedCache.get(retryAfterSeconds);
+  if (r === undefined) {
+    const body = `${REASON[503]}: ${messageOf(ErrorCode.SERVICE_UNAVAILABLE)}\n`;
+    r = {
+      status: 503,
+      head: encoder.encode("HTTP/1.1 503 Service Unavailable\r\n"),
+      tail: encoder.encode(
+        `Retry-After: ${retryAfterSeconds}\r\nContent-Type: text/plain; charset=utf-8\r\n` +
+          `Content-Length: ${body.length}\r\n\r\n${body}`,
+      ),
+      keepsConnection: true,
+    };
+    overloadedCache.set(retryAfterSeconds, r);
+  }
+  return r;
+}
+
+/** The bytes that refuse a whole connection over `maxConnections`: the 503, then close. */
+export function refusedConnectionBytes(retryAfterSeconds: number): Uint8Array {
+  const r = overloaded(retryAfterSeconds);
+  const date = dateLine();
+  const closeLine = encoder.encode("Connection: close\r\n");
+  const out = new Uint8Array(r.head.length + date.length + closeLine.length + r.tail.length);
+  out.set(r.head, 0);
+  out.set(date, r.head.length);
+  out.set(closeLine, r.head.length + date.length);
+  out.set(r.tail, r.head.length + date.length + closeLine.length);
+  return out;
 }
