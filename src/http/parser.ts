@@ -58,6 +58,11 @@ function longLineError(buf: Uint8Array, lineStart: number): number {
 
 /** Where {@linkcode findHeadEnd} stopped; reset with {@linkcode resetScan} per head. */
 export interface HeadScan {
+  /**
+   * Where the head starts: its request line, once the empty lines before it
+   * are skipped (findHeadEnd moves it past each one).
+   */
+  start: number;
   /** Next byte to look at. */
   pos: number;
   /** Start of the line being scanned. */
@@ -80,6 +85,7 @@ export const HEAD_ERROR = -2;
 
 /** Prepares `scan` for a head that starts at `start`. */
 export function resetScan(scan: HeadScan, start: number): void {
+  scan.start = start;
   scan.pos = start;
   scan.lineStart = start;
   scan.pastRequestLine = false;
@@ -88,12 +94,14 @@ export function resetScan(scan: HeadScan, start: number): void {
 }
 
 /**
- * Looks for the blank line that ends a head starting at `start`. Returns the
- * index just past it, {@linkcode HEAD_INCOMPLETE}, or {@linkcode HEAD_ERROR}.
+ * Looks for the blank line that ends the head starting at `scan.start`,
+ * skipping the empty lines before its request line (RFC 9112 §2.2; this is
+ * the one place that does). Returns the index just past the blank line,
+ * {@linkcode HEAD_INCOMPLETE}, or {@linkcode HEAD_ERROR}; the head then is
+ * `buf[scan.start..returned)`.
  */
 export function findHeadEnd(
   buf: Uint8Array,
-  start: number,
   end: number,
   scan: HeadScan,
   limits: HeadLimits,
@@ -121,26 +129,26 @@ export function findHeadEnd(
     }
     // RFC 9112 §2.2 lets a recipient accept a bare LF; we do not, since
     // disagreeing about line ends is a request-smuggling vector.
-    if (lf === start || buf[lf - 1] !== CR) {
+    if (lf === scan.start || buf[lf - 1] !== CR) {
       scan.error = ErrorCode.INVALID_LINE_ENDING;
       return HEAD_ERROR;
     }
     const lineStart = scan.lineStart;
     if (lf - 1 === lineStart) {
       if (!scan.pastRequestLine) {
-        // RFC 9112 §2.2: empty lines before the request line are ignored.
-        // The connection skips those at the start of a read; this catches
-        // one whose CR and LF arrived in different reads.
+        // RFC 9112 §2.2: empty lines before the request line are ignored;
+        // a few, not an endless stream of them. The head starts after them.
         if (++scan.emptyLines > MAX_EMPTY_LINES) {
           scan.error = ErrorCode.INVALID_REQUEST_LINE;
           return HEAD_ERROR;
         }
+        scan.start = lf + 1;
         scan.lineStart = lf + 1;
         i = lf + 1;
         scan.pos = i;
         continue;
       }
-      if (lf + 1 - start > limits.maxHeaderBytes) {
+      if (lf + 1 - scan.start > limits.maxHeaderBytes) {
         scan.error = ErrorCode.HEADERS_TOO_LARGE;
         return HEAD_ERROR;
       }
@@ -180,7 +188,7 @@ export function findHeadEnd(
       scan.error = longLineError(buf, scan.lineStart);
       return HEAD_ERROR;
     }
-  } else if (end - start > limits.maxHeaderBytes) {
+  } else if (end - scan.start > limits.maxHeaderBytes) {
     scan.error = ErrorCode.HEADERS_TOO_LARGE;
     return HEAD_ERROR;
   }
@@ -215,8 +223,9 @@ export class RequestHead {
 const EMPTY = new Uint8Array(0);
 
 /**
- * Validates the complete head `buf[start..end)` (`end` just past its blank
- * line) and fills `head`. Returns {@linkcode ErrorCode.NONE} or an error code.
+ * Validates the complete head `buf[start..end)` (as findHeadEnd found it:
+ * `start` at the request line, `end` just past the blank line) and fills
+ * `head`. Returns {@linkcode ErrorCode.NONE} or an error code.
  */
 export function parseHead(
   buf: Uint8Array,
@@ -226,8 +235,6 @@ export function parseHead(
   limits: HeadLimits,
 ): number {
   head.buf = buf;
-  // Empty lines findHeadEnd let through before the request line (RFC 9112 §2.2).
-  while (buf[start] === CR && buf[start + 1] === LF) start += 2;
   // Request line: method SP request-target SP HTTP-version CRLF (RFC 9112 §3).
   let i = start;
   while (TOKEN[buf[i]] === 1) i++;

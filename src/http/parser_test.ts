@@ -22,7 +22,7 @@ function bytes(s: string): Uint8Array {
 }
 
 function newScan(): HeadScan {
-  return { pos: 0, lineStart: 0, pastRequestLine: false, error: 0, emptyLines: 0 };
+  return { start: 0, pos: 0, lineStart: 0, pastRequestLine: false, error: 0, emptyLines: 0 };
 }
 
 /** Runs findHeadEnd then parseHead on a whole head; returns the code and the head. */
@@ -30,11 +30,11 @@ function parse(s: string, limits: HeadLimits = LIMITS): { code: number; head: Re
   const buf = bytes(s);
   const scan = newScan();
   resetScan(scan, 0);
-  const end = findHeadEnd(buf, 0, buf.length, scan, limits);
+  const end = findHeadEnd(buf, buf.length, scan, limits);
   const head = new RequestHead();
   if (end === HEAD_ERROR) return { code: scan.error, head, end };
   if (end === HEAD_INCOMPLETE) return { code: -1, head, end };
-  return { code: parseHead(buf, 0, end, head, limits), head, end };
+  return { code: parseHead(buf, scan.start, end, head, limits), head, end };
 }
 
 const H = "Host: x\r\n";
@@ -142,7 +142,7 @@ for (const [name, input, code, fields] of CASES) {
     let n = 0;
     while (end === HEAD_INCOMPLETE && n < buf.length) {
       n++;
-      end = findHeadEnd(buf, 0, n, scan, LIMITS);
+      end = findHeadEnd(buf, n, scan, LIMITS);
     }
     if (whole.end === HEAD_ERROR) {
       assert.equal(end, HEAD_ERROR);
@@ -157,7 +157,7 @@ test("parseHead: method, target and host offsets", () => {
   const buf = bytes("PATCH /a?b HTTP/1.1\r\nHost: h:1\r\nX-Y:  z \r\n\r\n");
   const scan = newScan();
   resetScan(scan, 0);
-  const end = findHeadEnd(buf, 0, buf.length, scan, LIMITS);
+  const end = findHeadEnd(buf, buf.length, scan, LIMITS);
   assert.equal(end, buf.length);
   const head = new RequestHead();
   assert.equal(parseHead(buf, 0, end, head, LIMITS), ErrorCode.NONE);
@@ -174,7 +174,7 @@ test("parseHead: a head that does not start at 0", () => {
   const buf = bytes("junkGET /x HTTP/1.1\r\nHost: a\r\n\r\n");
   const scan = newScan();
   resetScan(scan, 4);
-  const end = findHeadEnd(buf, 4, buf.length, scan, LIMITS);
+  const end = findHeadEnd(buf, buf.length, scan, LIMITS);
   assert.equal(end, buf.length);
   const head = new RequestHead();
   assert.equal(parseHead(buf, 4, end, head, LIMITS), ErrorCode.NONE);
@@ -185,20 +185,21 @@ test("findHeadEnd: incomplete, then complete, and stops at the blank line", () =
   const buf = bytes("GET / HTTP/1.1\r\nHost: a\r\n\r\nGET /next");
   const scan = newScan();
   resetScan(scan, 0);
-  assert.equal(findHeadEnd(buf, 0, 10, scan, LIMITS), HEAD_INCOMPLETE);
-  assert.equal(findHeadEnd(buf, 0, 26, scan, LIMITS), HEAD_INCOMPLETE);
-  assert.equal(findHeadEnd(buf, 0, buf.length, scan, LIMITS), 27);
+  assert.equal(findHeadEnd(buf, 10, scan, LIMITS), HEAD_INCOMPLETE);
+  assert.equal(findHeadEnd(buf, 26, scan, LIMITS), HEAD_INCOMPLETE);
+  assert.equal(findHeadEnd(buf, buf.length, scan, LIMITS), 27);
 });
 
 test("findHeadEnd: leading CRLF split across reads is skipped", () => {
   const buf = bytes("\r\nGET / HTTP/1.1\r\nHost: a\r\n\r\n");
   const scan = newScan();
   resetScan(scan, 0);
-  assert.equal(findHeadEnd(buf, 0, 1, scan, LIMITS), HEAD_INCOMPLETE);
-  const end = findHeadEnd(buf, 0, buf.length, scan, LIMITS);
+  assert.equal(findHeadEnd(buf, 1, scan, LIMITS), HEAD_INCOMPLETE);
+  const end = findHeadEnd(buf, buf.length, scan, LIMITS);
   assert.equal(end, buf.length);
+  assert.equal(scan.start, 2);
   const head = new RequestHead();
-  assert.equal(parseHead(buf, 0, end, head, LIMITS), ErrorCode.NONE);
+  assert.equal(parseHead(buf, scan.start, end, head, LIMITS), ErrorCode.NONE);
   assert.equal(head.method, "GET");
 });
 
@@ -214,8 +215,8 @@ test("findHeadEnd: limits give the same answer at every split", () => {
     for (let k = 1; k <= buf.length; k++) {
       const scan = newScan();
       resetScan(scan, 0);
-      let r = findHeadEnd(buf, 0, k, scan, limits);
-      if (r === HEAD_INCOMPLETE) r = findHeadEnd(buf, 0, buf.length, scan, limits);
+      let r = findHeadEnd(buf, k, scan, limits);
+      if (r === HEAD_INCOMPLETE) r = findHeadEnd(buf, buf.length, scan, limits);
       if (code === -3) assert.equal(r, buf.length, `split ${k}`);
       else {
         assert.equal(r, HEAD_ERROR, `split ${k}`);
