@@ -8,11 +8,12 @@
  * that spans reads (`request_body.ts`); the request and its response as one
  * exchange (`exchange.ts`); admission and the handler call, here; the
  * handler's `Response` settled into bytes or a stream (`response.ts`);
- * serialized (`serialize.ts`) and written, here, one write per turn.
+ * serialized (`serialize.ts`) and written, here, one write per turn; after a
+ * `101`, the socket handed to another protocol (`protocol.ts`).
  *
  * States (see {@linkcode ConnectionState}): `idle` between requests,
  * `reading` while a head or body is arriving, `processing` while handlers
- * run, `writing` while the
+ * run (or the socket belongs to an upgraded protocol), `writing` while the
  * peer is not draining, `closing` once no further request will be read.
  *
  * @module
@@ -33,8 +34,9 @@ import type { StatsCounters } from "../stats.ts";
 import { DONE, Exchange, type ExchangeOwner, PENDING, READY, STREAM, STREAMING } from "./exchange.ts";
 import { BODY_ERROR, RequestBody } from "./request_body.ts";
 import { type ResponseTarget, takeResponse } from "./response.ts";
-import { writeContinue, writeReady, writeStreamStart } from "./serialize.ts";
+import { writeContinue, writeReady, writeStreamStart, writeSwitchingProtocols } from "./serialize.ts";
 import { pump, type PumpTarget } from "./pump.ts";
+import type { Protocol, ProtocolEvents, Upgradable } from "./protocol.ts";
 
 /** Where a connection is in its life; see the module doc. */
 export type ConnectionState = "idle" | "reading" | "processing" | "writing" | "closing";
@@ -81,12 +83,12 @@ const ignore = (): void => {};
  * pump (`send`, `drained`, `streamEnded`) and the request body
  * (`bodyWanted`, `bodyDrained`).
  */
-export class Connection implements SocketEvents, BodyOwner, ExchangeOwner, ResponseTarget, PumpTarget {
+export class Connection implements SocketEvents, BodyOwner, ExchangeOwner, ResponseTarget, PumpTarget, Upgradable {
   readonly socket: Socket;
   #host: ConnectionHost;
   #options: ResolvedOptions;
   #info: ConnInfo | null = null;
-  /** Unparsed bytes (a partial head, or requests beyond the pipelining limit). */
+  /** Unparsed bytes (a partial head, or requests held back by the pipelining limit or an upgrade). */
   #pending: Uint8Array | null = null;
   #head = new HeadReader();
   /** The request body arriving over several reads, if one is. */
@@ -119,6 +121,8 @@ export class Connection implements SocketEvents, BodyOwner, ExchangeOwner, Respo
   #date: Uint8Array = EMPTY_BYTES;
   /** When we called socket.end() (ms), or 0. */
   #endedAt = 0;
+  /** After an upgrade: the protocol that owns the socket now. */
+  #protocol: ProtocolEvents | null = null;
   #urls: UrlCache | null = null;
 
   constructor(socket: Socket, host: ConnectionHost) {
@@ -130,6 +134,7 @@ export class Connection implements SocketEvents, BodyOwner, ExchangeOwner, Respo
 
   /** The state, for statistics and tests. */
   get state(): ConnectionState {
+    if (this.#protocol !== null) return this.#closed ? "closing" : "processing";
     if (this.#closed || (this.#ending && this.#pipeline.length === 0)) return "closing";
     if (this.#writeBlocked) return "writing";
     if (this.#pipeline.length > 0) return "processing";
@@ -149,6 +154,10 @@ export class Connection implements SocketEvents, BodyOwner, ExchangeOwner, Respo
 
   data(chunk: Uint8Array): void {
     if (this.#closed) return;
+    if (this.#protocol !== null) {
+      this.#protocol.data(chunk);
+      return;
+    }
     this.lastActive = performance.now();
     this.#host.counters.bytesIn += chunk.length;
     const body = this.#body;
@@ -178,6 +187,10 @@ export class Connection implements SocketEvents, BodyOwner, ExchangeOwner, Respo
 
   drain(): void {
     this.#writeBlocked = false;
+    if (this.#protocol !== null) {
+      this.#protocol.drain();
+      return;
+    }
     const waiters = this.#drainWaiters;
     if (waiters.length > 0) {
       this.#drainWaiters = [];
@@ -185,12 +198,16 @@ export class Connection implements SocketEvents, BodyOwner, ExchangeOwner, Respo
     }
     if (this.#pausedForWrite) {
       this.#pausedForWrite = false;
-      this.#updateReading();
+      if (this.#protocol === null) this.#updateReading();
     }
     this.#flush();
   }
 
   end(): void {
+    if (this.#protocol !== null) {
+      this.#protocol.end();
+      return;
+    }
     // The peer sent FIN. Like node:http, treat it as the client going away:
     // in-flight requests see their signal abort. Responses that still get
     // produced are written before we close, for clients that half-close
@@ -218,6 +235,11 @@ export class Connection implements SocketEvents, BodyOwner, ExchangeOwner, Respo
     if (this.#closed) return;
     this.#closed = true;
     this.#ending = true;
+    if (this.#protocol !== null) {
+      this.#protocol.close();
+      this.#host.connectionClosed(this);
+      return;
+    }
     const gone = new Error("The client closed the connection");
     for (const ex of this.#pipeline) {
       ex.abandon(gone);
@@ -279,9 +301,10 @@ export class Connection implements SocketEvents, BodyOwner, ExchangeOwner, Respo
         continue;
       }
       if (this.#ending) return;
-      // Enough work queued: keep the rest unparsed and stop reading until
+      // Enough work queued, or an upgrade request whose answer decides what
+      // the next bytes are: keep the rest unparsed and stop reading until
       // responses go out.
-      if (pipeline.length >= options.maxPipelinedRequests) {
+      if (pipeline.length >= options.maxPipelinedRequests || (pipeline.length > 0 && pipeline[pipeline.length - 1].head.upgrade)) {
         this.#pending = buf.subarray(i);
         this.#pausedForPipeline = true;
         this.#updateReading();
@@ -394,6 +417,10 @@ export class Connection implements SocketEvents, BodyOwner, ExchangeOwner, Respo
   /** Called by the server's sweep about once a second. */
   sweep(now: number): "timeout" | "idle" | null {
     if (this.#closed) return null;
+    if (this.#protocol !== null) {
+      this.#protocol.sweep?.(now);
+      return null;
+    }
     const o = this.#options;
     if (this.#endedAt !== 0) {
       // We sent FIN and wait for the peer's; a peer that never sends it
@@ -436,12 +463,19 @@ export class Connection implements SocketEvents, BodyOwner, ExchangeOwner, Respo
   /** Graceful shutdown: finish what was received, then close. */
   shutdown(): void {
     if (this.#closed) return;
+    if (this.#protocol !== null) {
+      this.#protocol.shutdown?.();
+      return;
+    }
     this.#ending = true;
     // Everything already received is answered; the last answer says
     // Connection: close, and the connection ends after it.
     const last = this.#pipeline[this.#pipeline.length - 1];
     if (last === undefined) this.#sendFin();
-    else last.close = true;
+    else {
+      last.close = true;
+      last.upgrade = null;
+    }
   }
 
   /** Forced close at the shutdown deadline. */
@@ -452,6 +486,40 @@ export class Connection implements SocketEvents, BodyOwner, ExchangeOwner, Respo
   /** Requests received but not yet answered. */
   get inFlight(): number {
     return this.#pipeline.length;
+  }
+
+  // ---- upgrade ---------------------------------------------------------
+
+  /**
+   * Marks `request` to switch this connection to `protocol` once answered
+   * (see `protocol.ts`); false when it cannot. Scans the pipeline, so it
+   * costs nothing to requests that do not ask.
+   */
+  upgrade(request: Request, protocol: Protocol, headers?: readonly (readonly [string, string])[]): boolean {
+    if (this.#closed || this.#protocol !== null) return false;
+    for (const ex of this.#pipeline) {
+      if ((ex.request as unknown) !== request) continue;
+      if (ex.state !== PENDING || !ex.head.upgrade || ex.close || ex.upgrade !== null) return false;
+      if (this.#body !== null && this.#body.exchange === ex) return false;
+      ex.upgrade = { protocol, headers };
+      return true;
+    }
+    return false;
+  }
+
+  /** The 101 is written: HTTP is over; the protocol owns the socket. */
+  #switchProtocols(ex: Exchange): void {
+    const buffered = this.#pending ?? EMPTY_BYTES;
+    this.#pending = null;
+    this.#ending = true;
+    this.#head.stop();
+    // The reading gate is the protocol's now.
+    this.#pausedForBody = this.#pausedForPipeline = this.#pausedForWrite = false;
+    if (this.#socketPaused) {
+      this.#socketPaused = false;
+      this.socket.resume();
+    }
+    this.#protocol = ex.upgrade!.protocol.attach(this.socket, buffered);
   }
 
   // ---- handler ---------------------------------------------------------
@@ -503,6 +571,7 @@ export class Connection implements SocketEvents, BodyOwner, ExchangeOwner, Respo
     try {
       result = host.options.fetch(request as unknown as Request, this.#env(), host.ctx);
     } catch (e) {
+      ex.upgrade = null;
       result = host.handlerFailed(e);
     }
     if (result !== null && typeof (result as Promise<Response>)?.then === "function") {
@@ -518,6 +587,7 @@ export class Connection implements SocketEvents, BodyOwner, ExchangeOwner, Respo
     // Already answered by the server (a rejected body, a timeout): the
     // handler's failure is a consequence, not news.
     if (ex.state !== PENDING || this.#closed) return;
+    ex.upgrade = null;
     let r: Response | Promise<Response>;
     try {
       r = this.#host.handlerFailed(error);
@@ -540,10 +610,10 @@ export class Connection implements SocketEvents, BodyOwner, ExchangeOwner, Respo
     return this.#urls;
   }
 
-  /** The env handlers get: connection info, made on the first request. */
+  /** The env handlers get: connection info, made on the first request; it also leads back here (`upgradeConnection`). */
   #env(): ConnInfo {
     const s = this.socket;
-    return (this.#info ??= connInfo(s.remoteAddress, s.remotePort, s.localAddress, s.localPort, this.#host.runtime));
+    return (this.#info ??= connInfo(s.remoteAddress, s.remotePort, s.localAddress, s.localPort, this.#host.runtime, this));
   }
 
   // ---- writing ---------------------------------------------------------
@@ -584,7 +654,7 @@ export class Connection implements SocketEvents, BodyOwner, ExchangeOwner, Respo
 
   /** Writes every response at the front of the pipeline that is ready, in one write. */
   #flush(): void {
-    if (this.#closed || this.#writeBlocked) return;
+    if (this.#closed || this.#writeBlocked || this.#protocol !== null) return;
     // One clock read per flush, shared by the responses it writes.
     this.#finishedAt = 0;
     const date = (this.#date = dateLine());
@@ -592,13 +662,19 @@ export class Connection implements SocketEvents, BodyOwner, ExchangeOwner, Respo
     const out = scratch;
     let closeAfter = false;
     let streamEx: Exchange | null = null;
+    let upgradeEx: Exchange | null = null;
     let finished = 0;
     while (finished < pipeline.length) {
       const ex = pipeline[finished];
       if (ex.state === READY) {
+        finished++;
+        if (ex.upgrade !== null) {
+          writeSwitchingProtocols(out, ex, date);
+          upgradeEx = ex;
+          break;
+        }
         this.#closesForBody(ex);
         writeReady(out, ex, date);
-        finished++;
         if (ex.close) {
           closeAfter = true;
           break;
@@ -618,6 +694,10 @@ export class Connection implements SocketEvents, BodyOwner, ExchangeOwner, Respo
     for (let k = 0; k < finished; k++) this.#finish(pipeline[k], true);
     if (finished > 0) pipeline.splice(0, finished);
     if (out.length > 0) this.#write(out.take());
+    if (upgradeEx !== null) {
+      this.#switchProtocols(upgradeEx);
+      return;
+    }
     if (closeAfter) {
       this.#closeAfterWrite();
       return;

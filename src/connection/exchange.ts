@@ -16,6 +16,7 @@ import type { BodySource } from "../fetch/body.ts";
 import type { IncomingRequest } from "../fetch/request.ts";
 import type { ErrorResponse } from "../http/errors.ts";
 import type { RequestHead } from "../http/parser.ts";
+import type { Protocol } from "./protocol.ts";
 
 /** The handler or the response body is still running. */
 export const PENDING = 0;
@@ -34,6 +35,13 @@ export interface ExchangeOwner {
   run(ex: Exchange): void;
   /** Refused by overload control: answer 503. */
   refuse(ex: Exchange): void;
+}
+
+/** A handler asked to switch this exchange's connection to another protocol. */
+export interface Upgrade {
+  readonly protocol: Protocol;
+  /** Fields sent on the 101 after the handler's own. */
+  readonly headers: readonly (readonly [string, string])[] | undefined;
 }
 
 const ignore = (): void => {};
@@ -70,6 +78,8 @@ export class Exchange implements Job {
   continuePending = false;
   /** Raw length framing asked by the handler for a streamed body. */
   fixedLength = -1;
+  /** Set by `Connection.upgrade`: answer 101 and hand the socket over. */
+  upgrade: Upgrade | null = null;
 
   constructor(conn: ExchangeOwner, head: RequestHead, body: BodySource | null) {
     this.conn = conn;
@@ -111,6 +121,7 @@ export class Exchange implements Job {
     this.error = error;
     this.status = error.status;
     this.state = READY;
+    this.upgrade = null;
     if (error.keepsConnection !== true) this.close = true;
   }
 }

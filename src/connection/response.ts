@@ -55,11 +55,26 @@ export function takeResponse(ex: Exchange, res: Response, target: ResponseTarget
     target.handlerFailed(ex, new TypeError(`Handler returned "${String(res)}": expected a Response`));
     return;
   }
-  ex.response = res;
   const status = res.status;
+  if (status < 200 && ex.upgrade === null) {
+    // A 1xx is not a final response (RFC 9110 §15.2): only an upgrade may
+    // answer with one, and that is the connection's to write.
+    res.body?.cancel().catch(() => {});
+    target.handlerFailed(ex, new TypeError(`Handler returned status ${status} without an upgrade`));
+    return;
+  }
+  ex.response = res;
+  if (ex.upgrade !== null) {
+    // The answer is a 101, with the response's fields and without its body.
+    res.body?.cancel().catch(() => {});
+    ex.status = 101;
+    ex.state = READY;
+    target.responseReady(ex);
+    return;
+  }
   ex.status = status;
-  // RFC 9110 §6.4.1: 1xx, 204 and 304 responses have no content.
-  const noContent = status === 204 || status === 304 || status < 200;
+  // RFC 9110 §6.4.1: 204 and 304 responses have no content.
+  const noContent = status === 204 || status === 304;
   // Ask the runtime first: reading `res.body` would turn a fixed body into
   // a stream (Deno does exactly that), and the fast path would be lost.
   const fixed = noContent ? null : target.staticBody?.(res);

@@ -133,3 +133,20 @@ export function writeContinue(out: OutBuffer, ex: Exchange): void {
   ex.head.expectContinue = false;
   out.bytes(CONTINUE);
 }
+
+/**
+ * `101 Switching Protocols` for an upgraded exchange: `Connection: Upgrade`
+ * (the Connection field is ours, as on any response), the handler's fields
+ * less the framing ones, then the upgrade's own, and no body.
+ */
+export function writeSwitchingProtocols(out: OutBuffer, ex: Exchange, date: Uint8Array): void {
+  out.latin1("HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\n");
+  fieldOut = out;
+  fieldHasDate = false;
+  ex.response?.headers.forEach(writeField);
+  fieldOut = null;
+  if (!fieldHasDate) out.bytes(date);
+  const extra = ex.upgrade!.headers;
+  if (extra !== undefined) for (const [name, value] of extra) field(out, name, value);
+  out.crlf();
+}

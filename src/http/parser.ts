@@ -217,6 +217,8 @@ export class RequestHead {
   chunked = false;
   keepAlive = true;
   expectContinue = false;
+  /** `Connection: upgrade` in an HTTP/1.1 request: what follows its head may be another protocol. */
+  upgrade = false;
   fieldCount = 0;
 }
 
@@ -388,6 +390,7 @@ export function parseHead(
         while (j < valueEnd && buf[j] !== COMMA && buf[j] !== SP && buf[j] !== HTAB) j++;
         if (equalsLower(buf, s, j, "close")) connClose = true;
         else if (equalsLower(buf, s, j, "keep-alive")) connKeepAlive = true;
+        else if (equalsLower(buf, s, j, "upgrade")) head.upgrade = true;
       }
     } else if (len === 6 && first === 0x65 /* e */ && equalsLower(buf, nameStart, nameEnd, "expect")) {
       // Reported after the framing checks below: a request with bad framing
@@ -401,8 +404,10 @@ export function parseHead(
   if (head.minor === 1) {
     if (hosts === 0) return ErrorCode.MISSING_HOST;
   } else {
-    // RFC 9110 §10.1.1: ignore 100-continue from an HTTP/1.0 client.
+    // RFC 9110 §10.1.1: ignore 100-continue from an HTTP/1.0 client;
+    // §7.8: ignore Upgrade in an HTTP/1.0 request.
     head.expectContinue = false;
+    head.upgrade = false;
   }
   if (hosts > 1) return ErrorCode.DUPLICATE_HOST;
 
