@@ -80,8 +80,8 @@ const ignore = (): void => {};
  * account is `shutdown()`, `destroy()`, `sweep()` and the private `#sendFin()`.
  * Its other public members serve the files beside it: the exchange
  * (`run`, `refuse`), the response (`responseReady`, `handlerFailed`), the
- * pump (`send`, `drained`, `streamEnded`) and the request body
- * (`bodyWanted`, `bodyDrained`).
+ * pump (`send`, `drained`, `streamEnded`), the request body
+ * (`bodyWanted`, `bodyDrained`) and `upgradeConnection` (`upgrade`).
  */
 export class Connection implements SocketEvents, BodyOwner, ExchangeOwner, ResponseTarget, PumpTarget, Upgradable {
   readonly socket: Socket;
@@ -117,8 +117,6 @@ export class Connection implements SocketEvents, BodyOwner, ExchangeOwner, Respo
   #writeBlockedSince = 0;
   /** Clock reading shared by the responses finished in one flush (0: not read yet). */
   #finishedAt = 0;
-  /** The Date line for the flush in progress. */
-  #date: Uint8Array = EMPTY_BYTES;
   /** When we called socket.end() (ms), or 0. */
   #endedAt = 0;
   /** After an upgrade: the protocol that owns the socket now. */
@@ -198,7 +196,7 @@ export class Connection implements SocketEvents, BodyOwner, ExchangeOwner, Respo
     }
     if (this.#pausedForWrite) {
       this.#pausedForWrite = false;
-      if (this.#protocol === null) this.#updateReading();
+      this.#updateReading();
     }
     this.#flush();
   }
@@ -276,7 +274,7 @@ export class Connection implements SocketEvents, BodyOwner, ExchangeOwner, Respo
 
   /** The server's reading gate changed (`slow_down`). */
   gateChanged(): void {
-    this.#updateReading();
+    if (this.#protocol === null) this.#updateReading();
   }
 
   #updateReading(): void {
@@ -657,7 +655,7 @@ export class Connection implements SocketEvents, BodyOwner, ExchangeOwner, Respo
     if (this.#closed || this.#writeBlocked || this.#protocol !== null) return;
     // One clock read per flush, shared by the responses it writes.
     this.#finishedAt = 0;
-    const date = (this.#date = dateLine());
+    const date = dateLine();
     const pipeline = this.#pipeline;
     const out = scratch;
     let closeAfter = false;
