@@ -2,7 +2,7 @@
  * Overload control. One object decides when a connection or a request may
  * proceed, and when reading stops because the server as a whole is full.
  * Per-connection pressure (a slow reader, a deep pipeline, an unread body)
- * is decided in `connection.ts`; what spans connections is decided here.
+ * is decided in `connection/connection.ts`; what spans connections is decided here.
  *
  * Strategies, for when `maxInFlightRequests` or `maxConnections` is reached:
  *

@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { Connection, ConnectionState } from "./connection.ts";
+import type { Connection, ConnectionState } from "./connection/connection.ts";
 import type { Socket } from "./socket.ts";
 
 /** Open connections plus sockets parked until there is room. */

@@ -9,7 +9,8 @@
 import { listenUrl } from "./_util/url.ts";
 import type { Listener, Socket, SocketEvents, Transport } from "./socket.ts";
 import { type ExecutionContext, resolveOptions, type ResolvedOptions, type ServeOptions } from "./options.ts";
-import { Connection, type ConnectionHost, refusedConnectionBytes } from "./connection.ts";
+import { Connection, type ConnectionHost } from "./connection/connection.ts";
+import { refusedConnectionBytes } from "./http/errors.ts";
 import { type Admission, BackpressureManager, type Job } from "./backpressure.ts";
 import { ConnectionPool } from "./pool.ts";
 import { type ServerStats, StatsCounters } from "./stats.ts";

@@ -43,6 +43,13 @@ export interface ConnInfo {
   };
 }
 
+/**
+ * Where the env object keeps the connection it describes, for core code that
+ * acts on the connection (`upgradeConnection` in `src/connection/protocol.ts`).
+ * Not exported from the package: handlers see only {@linkcode ConnInfo}.
+ */
+export const CONNECTION_OF: unique symbol = Symbol("anyserve.connection");
+
 function familyOf(address: string): "IPv4" | "IPv6" {
   return address.includes(":") ? "IPv6" : "IPv4";
 }
@@ -58,13 +65,15 @@ class ConnectionInfo implements ConnInfo {
   readonly #localAddress: string;
   readonly #localPort: number;
   readonly runtime: string;
+  readonly [CONNECTION_OF]: unknown;
 
-  constructor(remoteAddress: string, remotePort: number, localAddress: string, localPort: number, runtime: string) {
+  constructor(remoteAddress: string, remotePort: number, localAddress: string, localPort: number, runtime: string, owner: unknown) {
     this.#remoteAddress = remoteAddress;
     this.#remotePort = remotePort;
     this.#localAddress = localAddress;
     this.#localPort = localPort;
     this.runtime = runtime;
+    this[CONNECTION_OF] = owner;
   }
 
   get remoteAddr(): NetAddr {
@@ -86,13 +95,14 @@ class ConnectionInfo implements ConnInfo {
   }
 }
 
-/** Builds the (per connection, shared by its requests) connection info. */
+/** Builds the (per connection, shared by its requests) connection info; `owner` is its connection. */
 export function connInfo(
   remoteAddress: string,
   remotePort: number,
   localAddress: string,
   localPort: number,
   runtime: string,
+  owner: unknown = null,
 ): ConnInfo {
-  return new ConnectionInfo(remoteAddress, remotePort, localAddress, localPort, runtime);
+  return new ConnectionInfo(remoteAddress, remotePort, localAddress, localPort, runtime, owner);
 }

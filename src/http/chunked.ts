@@ -8,7 +8,7 @@
  */
 
 import { CR, DQUOTE, FIELD_VALUE, HEX, HTAB, LF, SP, TOKEN } from "./chars.ts";
-import { ParseError } from "./errors.ts";
+import { ErrorCode } from "./errors.ts";
 
 const S = {
   SIZE_START: 0,
@@ -107,13 +107,13 @@ export class ChunkedDecoder {
           if (h >= 0) {
             // Leading zeros do not change the value but still cost bytes:
             // a size line of endless zeros is refused, not read forever.
-            if (++this.#extBytes > MAX_SIZE_DIGITS) return this.#fail(ParseError.INVALID_CHUNK_SIZE);
+            if (++this.#extBytes > MAX_SIZE_DIGITS) return this.#fail(ErrorCode.INVALID_CHUNK_SIZE);
             const size = this.#remaining * 16 + h;
-            if (size > MAX_CHUNK_SIZE) return this.#fail(ParseError.INVALID_CHUNK_SIZE);
+            if (size > MAX_CHUNK_SIZE) return this.#fail(ErrorCode.INVALID_CHUNK_SIZE);
             this.#remaining = size;
             state = S.SIZE;
           } else if (state === S.SIZE_START) {
-            return this.#fail(ParseError.INVALID_CHUNK_SIZE);
+            return this.#fail(ErrorCode.INVALID_CHUNK_SIZE);
           } else if (b === CR) {
             state = S.SIZE_LF;
           } else if (b === 0x3b /* ; */) {
@@ -123,60 +123,60 @@ export class ChunkedDecoder {
             // is not a chunk-size line.
             state = S.EXT_BWS;
           } else {
-            return this.#fail(ParseError.INVALID_CHUNK_SIZE);
+            return this.#fail(ErrorCode.INVALID_CHUNK_SIZE);
           }
           if (state === S.SIZE_LF || state === S.SIZE) break;
           this.#extBytes = 1;
           break;
         }
         case S.SIZE_LF:
-          if (b !== LF) return this.#fail(ParseError.INVALID_CHUNK_SIZE);
+          if (b !== LF) return this.#fail(ErrorCode.INVALID_CHUNK_SIZE);
           if (this.#remaining === 0) {
             state = S.TRAILER_START;
           } else {
             this.#bodyBytes += this.#remaining;
-            if (this.#bodyBytes > this.#maxBodyBytes) return this.#fail(ParseError.BODY_TOO_LARGE);
+            if (this.#bodyBytes > this.#maxBodyBytes) return this.#fail(ErrorCode.BODY_TOO_LARGE);
             state = S.DATA;
           }
           break;
         case S.DATA_CR:
-          if (b !== CR) return this.#fail(ParseError.INVALID_CHUNK_DATA);
+          if (b !== CR) return this.#fail(ErrorCode.INVALID_CHUNK_DATA);
           state = S.DATA_LF;
           break;
         case S.DATA_LF:
-          if (b !== LF) return this.#fail(ParseError.INVALID_CHUNK_DATA);
+          if (b !== LF) return this.#fail(ErrorCode.INVALID_CHUNK_DATA);
           state = S.SIZE_START;
           this.#extBytes = 0;
           break;
         case S.TRAILER_START:
           if (b === CR) state = S.END_LF;
           else if (TOKEN[b] === 1) state = S.TRAILER_NAME;
-          else return this.#fail(ParseError.INVALID_TRAILER);
-          if (++this.#trailerBytes > this.#maxTrailerBytes) return this.#fail(ParseError.HEADERS_TOO_LARGE);
+          else return this.#fail(ErrorCode.INVALID_TRAILER);
+          if (++this.#trailerBytes > this.#maxTrailerBytes) return this.#fail(ErrorCode.HEADERS_TOO_LARGE);
           break;
         case S.TRAILER_NAME:
           if (b === 0x3a /* : */) state = S.TRAILER_VALUE;
-          else if (TOKEN[b] !== 1) return this.#fail(ParseError.INVALID_TRAILER);
-          if (++this.#trailerBytes > this.#maxTrailerBytes) return this.#fail(ParseError.HEADERS_TOO_LARGE);
+          else if (TOKEN[b] !== 1) return this.#fail(ErrorCode.INVALID_TRAILER);
+          if (++this.#trailerBytes > this.#maxTrailerBytes) return this.#fail(ErrorCode.HEADERS_TOO_LARGE);
           break;
         case S.TRAILER_VALUE:
           if (b === CR) state = S.TRAILER_LF;
-          else if (FIELD_VALUE[b] !== 1) return this.#fail(ParseError.INVALID_TRAILER);
-          if (++this.#trailerBytes > this.#maxTrailerBytes) return this.#fail(ParseError.HEADERS_TOO_LARGE);
+          else if (FIELD_VALUE[b] !== 1) return this.#fail(ErrorCode.INVALID_TRAILER);
+          if (++this.#trailerBytes > this.#maxTrailerBytes) return this.#fail(ErrorCode.HEADERS_TOO_LARGE);
           break;
         case S.TRAILER_LF:
-          if (b !== LF) return this.#fail(ParseError.INVALID_TRAILER);
+          if (b !== LF) return this.#fail(ErrorCode.INVALID_TRAILER);
           state = S.TRAILER_START;
           break;
         case S.END_LF:
-          if (b !== LF) return this.#fail(ParseError.INVALID_TRAILER);
+          if (b !== LF) return this.#fail(ErrorCode.INVALID_TRAILER);
           this.#state = S.DONE;
           return i;
         default: {
           // Chunk extensions: *( BWS ";" BWS ext-name [ BWS "=" BWS ext-value ] )
-          if (++this.#extBytes > MAX_EXTENSION_BYTES) return this.#fail(ParseError.INVALID_CHUNK_EXTENSION);
+          if (++this.#extBytes > MAX_EXTENSION_BYTES) return this.#fail(ErrorCode.INVALID_CHUNK_EXTENSION);
           const next = extension(state, b);
-          if (next < 0) return this.#fail(ParseError.INVALID_CHUNK_EXTENSION);
+          if (next < 0) return this.#fail(ErrorCode.INVALID_CHUNK_EXTENSION);
           state = next;
         }
       }

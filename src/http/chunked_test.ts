@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import * as assert from "node:assert/strict";
 import { ChunkedDecoder } from "./chunked.ts";
-import { ParseError } from "./errors.ts";
+import { ErrorCode } from "./errors.ts";
 
 function bytes(s: string): Uint8Array {
   const b = new Uint8Array(s.length);
@@ -38,7 +38,7 @@ function decode(input: string, step = 0, maxBody = 1 << 20, maxTrailer = 1024): 
   return { body, end: buf.length, done: d.done, error: d.error };
 }
 
-const E = ParseError;
+const E = ErrorCode;
 /** [name, input, body, error (0: completes), trailing bytes left after the message] */
 const CASES: [string, string, string, number, number?][] = [
   ["empty body", "0\r\n\r\n", "", 0],
@@ -121,7 +121,7 @@ for (const [name, input, body, error, left = 0] of CASES) {
 test("ChunkedDecoder: maxBodyBytes counts across chunks", () => {
   assert.equal(decode("2\r\nab\r\n2\r\ncd\r\n0\r\n\r\n", 0, 4).body, "abcd");
   const r = decode("2\r\nab\r\n3\r\ncde\r\n0\r\n\r\n", 0, 4);
-  assert.equal(r.error, ParseError.BODY_TOO_LARGE);
+  assert.equal(r.error, ErrorCode.BODY_TOO_LARGE);
   assert.equal(r.body, "ab");
 });
 

@@ -1,13 +1,16 @@
 /**
- * Parse error codes and the responses they map to. The parser never throws
- * on network input: it returns one of these codes, and the connection
- * answers with the matching response (built once, here) and closes.
+ * Error codes and the prebuilt responses they map to. The parser never
+ * throws on network input: it returns one of these codes, and the connection
+ * answers with the matching response (built once, here) and closes. The
+ * connection itself uses a few more (a timeout, a body cut short, overload).
  *
  * @module
  */
 
+import { dateLine } from "./date.ts";
+
 /** Why a request was refused. Numeric so the parser can return it cheaply. */
-export const ParseError = {
+export const ErrorCode = {
   NONE: 0,
   /** Request line is not `method SP request-target SP HTTP-version`. */
   INVALID_REQUEST_LINE: 1,
@@ -56,62 +59,62 @@ export const ParseError = {
   EXPECTATION_FAILED: 29,
   /** The header section did not arrive within `headersTimeoutMs`. */
   REQUEST_TIMEOUT: 30,
-  /** Too many requests queued on the connection. */
+  /** Overload control refused the request (see {@linkcode overloaded}). */
   SERVICE_UNAVAILABLE: 31,
   /** The client half-closed before the body it announced was complete. */
   INCOMPLETE_BODY: 32,
 } as const;
 
-/** One of the {@linkcode ParseError} codes. */
-export type ParseErrorCode = typeof ParseError[keyof typeof ParseError];
+/** One of the {@linkcode ErrorCode} codes. */
+export type ErrorCode = typeof ErrorCode[keyof typeof ErrorCode];
 
 const STATUS: Record<number, number> = {
-  [ParseError.TARGET_TOO_LONG]: 414,
-  [ParseError.UNSUPPORTED_VERSION]: 505,
-  [ParseError.HEADERS_TOO_LARGE]: 431,
-  [ParseError.TOO_MANY_HEADERS]: 431,
-  [ParseError.UNSUPPORTED_TRANSFER_CODING]: 501,
-  [ParseError.BODY_TOO_LARGE]: 413,
-  [ParseError.METHOD_NOT_IMPLEMENTED]: 501,
-  [ParseError.EXPECTATION_FAILED]: 417,
-  [ParseError.REQUEST_TIMEOUT]: 408,
-  [ParseError.SERVICE_UNAVAILABLE]: 503,
+  [ErrorCode.TARGET_TOO_LONG]: 414,
+  [ErrorCode.UNSUPPORTED_VERSION]: 505,
+  [ErrorCode.HEADERS_TOO_LARGE]: 431,
+  [ErrorCode.TOO_MANY_HEADERS]: 431,
+  [ErrorCode.UNSUPPORTED_TRANSFER_CODING]: 501,
+  [ErrorCode.BODY_TOO_LARGE]: 413,
+  [ErrorCode.METHOD_NOT_IMPLEMENTED]: 501,
+  [ErrorCode.EXPECTATION_FAILED]: 417,
+  [ErrorCode.REQUEST_TIMEOUT]: 408,
+  [ErrorCode.SERVICE_UNAVAILABLE]: 503,
 };
 
 const MESSAGE: Record<number, string> = {
-  [ParseError.INVALID_REQUEST_LINE]: "malformed request line",
-  [ParseError.INVALID_METHOD]: "invalid method",
-  [ParseError.INVALID_TARGET]: "invalid request-target",
-  [ParseError.TARGET_TOO_LONG]: "request-target too long",
-  [ParseError.INVALID_VERSION]: "malformed HTTP version",
-  [ParseError.UNSUPPORTED_VERSION]: "only HTTP/1.0 and HTTP/1.1 are supported",
-  [ParseError.INVALID_LINE_ENDING]: "lines must end with CRLF",
-  [ParseError.INVALID_FIELD_NAME]: "invalid header field name",
-  [ParseError.INVALID_FIELD_VALUE]: "invalid header field value",
-  [ParseError.WHITESPACE_BEFORE_COLON]: "whitespace between header field name and colon",
-  [ParseError.OBSOLETE_LINE_FOLDING]: "obsolete line folding is not accepted",
-  [ParseError.HEADERS_TOO_LARGE]: "header section too large",
-  [ParseError.TOO_MANY_HEADERS]: "too many header fields",
-  [ParseError.MISSING_HOST]: "missing Host header",
-  [ParseError.DUPLICATE_HOST]: "more than one Host header",
-  [ParseError.INVALID_HOST]: "invalid Host header",
-  [ParseError.INVALID_CONTENT_LENGTH]: "invalid Content-Length",
-  [ParseError.DUPLICATE_CONTENT_LENGTH]: "more than one Content-Length",
-  [ParseError.TRANSFER_ENCODING_WITH_CONTENT_LENGTH]:
+  [ErrorCode.INVALID_REQUEST_LINE]: "malformed request line",
+  [ErrorCode.INVALID_METHOD]: "invalid method",
+  [ErrorCode.INVALID_TARGET]: "invalid request-target",
+  [ErrorCode.TARGET_TOO_LONG]: "request-target too long",
+  [ErrorCode.INVALID_VERSION]: "malformed HTTP version",
+  [ErrorCode.UNSUPPORTED_VERSION]: "only HTTP/1.0 and HTTP/1.1 are supported",
+  [ErrorCode.INVALID_LINE_ENDING]: "lines must end with CRLF",
+  [ErrorCode.INVALID_FIELD_NAME]: "invalid header field name",
+  [ErrorCode.INVALID_FIELD_VALUE]: "invalid header field value",
+  [ErrorCode.WHITESPACE_BEFORE_COLON]: "whitespace between header field name and colon",
+  [ErrorCode.OBSOLETE_LINE_FOLDING]: "obsolete line folding is not accepted",
+  [ErrorCode.HEADERS_TOO_LARGE]: "header section too large",
+  [ErrorCode.TOO_MANY_HEADERS]: "too many header fields",
+  [ErrorCode.MISSING_HOST]: "missing Host header",
+  [ErrorCode.DUPLICATE_HOST]: "more than one Host header",
+  [ErrorCode.INVALID_HOST]: "invalid Host header",
+  [ErrorCode.INVALID_CONTENT_LENGTH]: "invalid Content-Length",
+  [ErrorCode.DUPLICATE_CONTENT_LENGTH]: "more than one Content-Length",
+  [ErrorCode.TRANSFER_ENCODING_WITH_CONTENT_LENGTH]:
     "Transfer-Encoding and Content-Length together",
-  [ParseError.TRANSFER_ENCODING_NOT_CHUNKED]: "final transfer coding must be chunked",
-  [ParseError.UNSUPPORTED_TRANSFER_CODING]: "unsupported transfer coding",
-  [ParseError.TRANSFER_ENCODING_IN_HTTP10]: "Transfer-Encoding in an HTTP/1.0 request",
-  [ParseError.BODY_TOO_LARGE]: "request body too large",
-  [ParseError.INVALID_CHUNK_SIZE]: "invalid chunk size",
-  [ParseError.INVALID_CHUNK_EXTENSION]: "invalid chunk extension",
-  [ParseError.INVALID_CHUNK_DATA]: "chunk data must end with CRLF",
-  [ParseError.INVALID_TRAILER]: "invalid trailer field",
-  [ParseError.METHOD_NOT_IMPLEMENTED]: "method not implemented",
-  [ParseError.EXPECTATION_FAILED]: "only 100-continue is supported in Expect",
-  [ParseError.REQUEST_TIMEOUT]: "request not received in time",
-  [ParseError.SERVICE_UNAVAILABLE]: "server busy",
-  [ParseError.INCOMPLETE_BODY]: "request body ended before its announced length",
+  [ErrorCode.TRANSFER_ENCODING_NOT_CHUNKED]: "final transfer coding must be chunked",
+  [ErrorCode.UNSUPPORTED_TRANSFER_CODING]: "unsupported transfer coding",
+  [ErrorCode.TRANSFER_ENCODING_IN_HTTP10]: "Transfer-Encoding in an HTTP/1.0 request",
+  [ErrorCode.BODY_TOO_LARGE]: "request body too large",
+  [ErrorCode.INVALID_CHUNK_SIZE]: "invalid chunk size",
+  [ErrorCode.INVALID_CHUNK_EXTENSION]: "invalid chunk extension",
+  [ErrorCode.INVALID_CHUNK_DATA]: "chunk data must end with CRLF",
+  [ErrorCode.INVALID_TRAILER]: "invalid trailer field",
+  [ErrorCode.METHOD_NOT_IMPLEMENTED]: "method not implemented",
+  [ErrorCode.EXPECTATION_FAILED]: "only 100-continue is supported in Expect",
+  [ErrorCode.REQUEST_TIMEOUT]: "request not received in time",
+  [ErrorCode.SERVICE_UNAVAILABLE]: "server busy, retry later",
+  [ErrorCode.INCOMPLETE_BODY]: "request body ended before its announced length",
 };
 
 /** Reason phrases for the status codes the server itself produces. */
@@ -154,7 +157,7 @@ export const REASON: Record<number, string> = {
   505: "HTTP Version Not Supported",
 };
 
-/** The status code a parse error is answered with. */
+/** The status code an error code is answered with. */
 export function statusOf(code: number): number {
   return STATUS[code] ?? 400;
 }
@@ -167,7 +170,8 @@ export function messageOf(code: number): string {
 /**
  * An error response in two parts, so the current `Date` line can go between
  * them: `head` is the status line, `tail` the remaining fields, the blank line
- * and the body. Every one closes the connection.
+ * and the body. Every one closes the connection, except the 503 of
+ * {@linkcode overloaded}.
  */
 export interface ErrorResponse {
   readonly status: number;
@@ -184,7 +188,7 @@ export interface ErrorResponse {
 const encoder = new TextEncoder();
 const BUILT: ErrorResponse[] = [];
 
-/** The response bytes for a parse error, built once per code. */
+/** The response bytes for an error code, built once per code. */
 export function errorResponse(code: number): ErrorResponse {
   let r = BUILT[code];
   if (r === undefined) {
@@ -201,4 +205,42 @@ export function errorResponse(code: number): ErrorResponse {
     BUILT[code] = r;
   }
   return r;
+}
+
+const overloadedCache = new Map<number, ErrorResponse>();
+
+/**
+ * 503 for work refused by overload control, with `Retry-After`. The
+ * connection stays open (the request's framing was intact), so `tail` has no
+ * `Connection` field.
+ */
+export function overloaded(retryAfterSeconds: number): ErrorResponse {
+  let r = overloadedCache.get(retryAfterSeconds);
+  if (r === undefined) {
+    const body = `${REASON[503]}: ${messageOf(ErrorCode.SERVICE_UNAVAILABLE)}\n`;
+    r = {
+      status: 503,
+      head: encoder.encode("HTTP/1.1 503 Service Unavailable\r\n"),
+      tail: encoder.encode(
+        `Retry-After: ${retryAfterSeconds}\r\nContent-Type: text/plain; charset=utf-8\r\n` +
+          `Content-Length: ${body.length}\r\n\r\n${body}`,
+      ),
+      keepsConnection: true,
+    };
+    overloadedCache.set(retryAfterSeconds, r);
+  }
+  return r;
+}
+
+/** The bytes that refuse a whole connection over `maxConnections`: the 503, then close. */
+export function refusedConnectionBytes(retryAfterSeconds: number): Uint8Array {
+  const r = overloaded(retryAfterSeconds);
+  const date = dateLine();
+  const closeLine = encoder.encode("Connection: close\r\n");
+  const out = new Uint8Array(r.head.length + date.length + closeLine.length + r.tail.length);
+  out.set(r.head, 0);
+  out.set(date, r.head.length);
+  out.set(closeLine, r.head.length + date.length);
+  out.set(r.tail, r.head.length + date.length + closeLine.length);
+  return out;
 }

@@ -11,7 +11,7 @@
  * strings are decoded only when a handler asks for them.
  *
  * Neither function throws on network input: both return a
- * {@linkcode ParseError} code.
+ * {@linkcode ErrorCode} code.
  *
  * @module
  */
@@ -33,7 +33,7 @@ import {
   TARGET_CLASS,
   TOKEN,
 } from "./chars.ts";
-import { ParseError } from "./errors.ts";
+import { ErrorCode } from "./errors.ts";
 
 /** The limits that bound what a request head may be. */
 export interface HeadLimits {
@@ -51,13 +51,18 @@ const MAX_METHOD_BYTES = 32;
 /** An over-long request line is a 414 when its target is long, a 400 when its method is. */
 function longLineError(buf: Uint8Array, lineStart: number): number {
   for (let k = lineStart; k <= lineStart + MAX_METHOD_BYTES; k++) {
-    if (buf[k] === SP) return ParseError.TARGET_TOO_LONG;
+    if (buf[k] === SP) return ErrorCode.TARGET_TOO_LONG;
   }
-  return ParseError.INVALID_METHOD;
+  return ErrorCode.INVALID_METHOD;
 }
 
 /** Where {@linkcode findHeadEnd} stopped; reset with {@linkcode resetScan} per head. */
 export interface HeadScan {
+  /**
+   * Where the head starts: its request line, once the empty lines before it
+   * are skipped (findHeadEnd moves it past each one).
+   */
+  start: number;
   /** Next byte to look at. */
   pos: number;
   /** Start of the line being scanned. */
@@ -80,6 +85,7 @@ export const HEAD_ERROR = -2;
 
 /** Prepares `scan` for a head that starts at `start`. */
 export function resetScan(scan: HeadScan, start: number): void {
+  scan.start = start;
   scan.pos = start;
   scan.lineStart = start;
   scan.pastRequestLine = false;
@@ -88,12 +94,14 @@ export function resetScan(scan: HeadScan, start: number): void {
 }
 
 /**
- * Looks for the blank line that ends a head starting at `start`. Returns the
- * index just past it, {@linkcode HEAD_INCOMPLETE}, or {@linkcode HEAD_ERROR}.
+ * Looks for the blank line that ends the head starting at `scan.start`,
+ * skipping the empty lines before its request line (RFC 9112 §2.2; this is
+ * the one place that does). Returns the index just past the blank line,
+ * {@linkcode HEAD_INCOMPLETE}, or {@linkcode HEAD_ERROR}; the head then is
+ * `buf[scan.start..returned)`.
  */
 export function findHeadEnd(
   buf: Uint8Array,
-  start: number,
   end: number,
   scan: HeadScan,
   limits: HeadLimits,
@@ -121,27 +129,27 @@ export function findHeadEnd(
     }
     // RFC 9112 §2.2 lets a recipient accept a bare LF; we do not, since
     // disagreeing about line ends is a request-smuggling vector.
-    if (lf === start || buf[lf - 1] !== CR) {
-      scan.error = ParseError.INVALID_LINE_ENDING;
+    if (lf === scan.start || buf[lf - 1] !== CR) {
+      scan.error = ErrorCode.INVALID_LINE_ENDING;
       return HEAD_ERROR;
     }
     const lineStart = scan.lineStart;
     if (lf - 1 === lineStart) {
       if (!scan.pastRequestLine) {
-        // RFC 9112 §2.2: empty lines before the request line are ignored.
-        // The connection skips those at the start of a read; this catches
-        // one whose CR and LF arrived in different reads.
+        // RFC 9112 §2.2: empty lines before the request line are ignored;
+        // a few, not an endless stream of them. The head starts after them.
         if (++scan.emptyLines > MAX_EMPTY_LINES) {
-          scan.error = ParseError.INVALID_REQUEST_LINE;
+          scan.error = ErrorCode.INVALID_REQUEST_LINE;
           return HEAD_ERROR;
         }
+        scan.start = lf + 1;
         scan.lineStart = lf + 1;
         i = lf + 1;
         scan.pos = i;
         continue;
       }
-      if (lf + 1 - start > limits.maxHeaderBytes) {
-        scan.error = ParseError.HEADERS_TOO_LARGE;
+      if (lf + 1 - scan.start > limits.maxHeaderBytes) {
+        scan.error = ErrorCode.HEADERS_TOO_LARGE;
         return HEAD_ERROR;
       }
       return lf + 1;
@@ -149,7 +157,7 @@ export function findHeadEnd(
     // A line that starts with CR but is not the blank line ("\r\r\n") can
     // never become valid: say so now instead of waiting for more bytes.
     if (buf[lineStart] === CR) {
-      scan.error = ParseError.INVALID_LINE_ENDING;
+      scan.error = ErrorCode.INVALID_LINE_ENDING;
       return HEAD_ERROR;
     }
     if (!scan.pastRequestLine && lf - lineStart > limits.maxRequestTargetBytes + 32) {
@@ -165,7 +173,7 @@ export function findHeadEnd(
       let spaces = 0;
       for (let k = lineStart; k < lf && spaces < 2; k++) if (buf[k] === SP) spaces++;
       if (spaces < 2) {
-        scan.error = ParseError.INVALID_REQUEST_LINE;
+        scan.error = ErrorCode.INVALID_REQUEST_LINE;
         return HEAD_ERROR;
       }
     }
@@ -180,8 +188,8 @@ export function findHeadEnd(
       scan.error = longLineError(buf, scan.lineStart);
       return HEAD_ERROR;
     }
-  } else if (end - start > limits.maxHeaderBytes) {
-    scan.error = ParseError.HEADERS_TOO_LARGE;
+  } else if (end - scan.start > limits.maxHeaderBytes) {
+    scan.error = ErrorCode.HEADERS_TOO_LARGE;
     return HEAD_ERROR;
   }
   return HEAD_INCOMPLETE;
@@ -209,14 +217,17 @@ export class RequestHead {
   chunked = false;
   keepAlive = true;
   expectContinue = false;
+  /** `Connection: upgrade` in an HTTP/1.1 request: what follows its head may be another protocol. */
+  upgrade = false;
   fieldCount = 0;
 }
 
 const EMPTY = new Uint8Array(0);
 
 /**
- * Validates the complete head `buf[start..end)` (`end` just past its blank
- * line) and fills `head`. Returns {@linkcode ParseError.NONE} or an error code.
+ * Validates the complete head `buf[start..end)` (as findHeadEnd found it:
+ * `start` at the request line, `end` just past the blank line) and fills
+ * `head`. Returns {@linkcode ErrorCode.NONE} or an error code.
  */
 export function parseHead(
   buf: Uint8Array,
@@ -226,13 +237,11 @@ export function parseHead(
   limits: HeadLimits,
 ): number {
   head.buf = buf;
-  // Empty lines findHeadEnd let through before the request line (RFC 9112 §2.2).
-  while (buf[start] === CR && buf[start + 1] === LF) start += 2;
   // Request line: method SP request-target SP HTTP-version CRLF (RFC 9112 §3).
   let i = start;
   while (TOKEN[buf[i]] === 1) i++;
-  if (i === start) return buf[i] === SP ? ParseError.INVALID_REQUEST_LINE : ParseError.INVALID_METHOD;
-  if (buf[i] !== SP) return buf[i] === CR ? ParseError.INVALID_REQUEST_LINE : ParseError.INVALID_METHOD;
+  if (i === start) return buf[i] === SP ? ErrorCode.INVALID_REQUEST_LINE : ErrorCode.INVALID_METHOD;
+  if (buf[i] !== SP) return buf[i] === CR ? ErrorCode.INVALID_REQUEST_LINE : ErrorCode.INVALID_METHOD;
   const method = methodName(buf, start, i);
   head.method = method;
   const targetStart = ++i;
@@ -240,11 +249,11 @@ export function parseHead(
   for (let t = TARGET_CLASS[buf[i]]; t !== 0; t = TARGET_CLASS[buf[++i]]) marks |= t;
   if (buf[i] !== SP) {
     return buf[i] === CR || i === targetStart
-      ? ParseError.INVALID_REQUEST_LINE
-      : ParseError.INVALID_TARGET;
+      ? ErrorCode.INVALID_REQUEST_LINE
+      : ErrorCode.INVALID_TARGET;
   }
-  if (i === targetStart) return ParseError.INVALID_REQUEST_LINE;
-  if (i - targetStart > limits.maxRequestTargetBytes) return ParseError.TARGET_TOO_LONG;
+  if (i === targetStart) return ErrorCode.INVALID_REQUEST_LINE;
+  if (i - targetStart > limits.maxRequestTargetBytes) return ErrorCode.TARGET_TOO_LONG;
   head.targetStart = targetStart;
   head.targetEnd = i;
   head.targetMarked = (marks & 2) !== 0;
@@ -255,12 +264,12 @@ export function parseHead(
     buf[i + 3] !== 0x50 /* P */ || buf[i + 4] !== SLASH_ || buf[i + 6] !== 0x2e /* . */ ||
     buf[i + 8] !== CR || buf[i + 9] !== LF
   ) {
-    return ParseError.INVALID_VERSION;
+    return ErrorCode.INVALID_VERSION;
   }
   const major = buf[i + 5] - 0x30;
   const minor = buf[i + 7] - 0x30;
-  if (major < 0 || major > 9 || minor < 0 || minor > 9) return ParseError.INVALID_VERSION;
-  if (major !== 1) return ParseError.UNSUPPORTED_VERSION;
+  if (major < 0 || major > 9 || minor < 0 || minor > 9) return ErrorCode.INVALID_VERSION;
+  if (major !== 1) return ErrorCode.UNSUPPORTED_VERSION;
   head.minor = minor === 0 ? 0 : 1;
   i += 10; // past CRLF (findHeadEnd guaranteed the LF)
 
@@ -269,13 +278,13 @@ export function parseHead(
     // origin-form: the common case
   } else if (c0 === 0x2a /* * */) {
     // asterisk-form only for OPTIONS (RFC 9112 §3.2.4)
-    if (head.targetEnd - targetStart !== 1 || method !== "OPTIONS") return ParseError.INVALID_TARGET;
+    if (head.targetEnd - targetStart !== 1 || method !== "OPTIONS") return ErrorCode.INVALID_TARGET;
   } else if (method === "CONNECT") {
-    return ParseError.METHOD_NOT_IMPLEMENTED;
+    return ErrorCode.METHOD_NOT_IMPLEMENTED;
   } else if (!isAbsoluteForm(buf, targetStart, head.targetEnd)) {
-    return ParseError.INVALID_TARGET;
+    return ErrorCode.INVALID_TARGET;
   }
-  if (method === "CONNECT") return ParseError.METHOD_NOT_IMPLEMENTED;
+  if (method === "CONNECT") return ErrorCode.METHOD_NOT_IMPLEMENTED;
 
   // Header fields: field-name ":" OWS field-value OWS CRLF (RFC 9112 §5).
   const fieldsEnd = end - 2;
@@ -299,27 +308,27 @@ export function parseHead(
   while (i < fieldsEnd) {
     const nameStart = i;
     const b = buf[i];
-    if (b === SP || b === HTAB) return ParseError.OBSOLETE_LINE_FOLDING;
+    if (b === SP || b === HTAB) return ErrorCode.OBSOLETE_LINE_FOLDING;
     while (TOKEN[buf[i]] === 1) i++;
     const nameEnd = i;
     if (buf[i] !== COLON) {
       if (nameEnd !== nameStart && (buf[i] === SP || buf[i] === HTAB)) {
-        return ParseError.WHITESPACE_BEFORE_COLON;
+        return ErrorCode.WHITESPACE_BEFORE_COLON;
       }
-      return ParseError.INVALID_FIELD_NAME;
+      return ErrorCode.INVALID_FIELD_NAME;
     }
-    if (nameEnd === nameStart) return ParseError.INVALID_FIELD_NAME;
+    if (nameEnd === nameStart) return ErrorCode.INVALID_FIELD_NAME;
     i++;
     while (buf[i] === SP || buf[i] === HTAB) i++;
     const valueStart = i;
     while (FIELD_VALUE[buf[i]] === 1) i++;
-    if (buf[i] !== CR || buf[i + 1] !== LF) return ParseError.INVALID_FIELD_VALUE;
+    if (buf[i] !== CR || buf[i + 1] !== LF) return ErrorCode.INVALID_FIELD_VALUE;
     let valueEnd = i;
     while (valueEnd > valueStart && (buf[valueEnd - 1] === SP || buf[valueEnd - 1] === HTAB)) {
       valueEnd--;
     }
     i += 2;
-    if (++count > maxCount) return ParseError.TOO_MANY_HEADERS;
+    if (++count > maxCount) return ErrorCode.TOO_MANY_HEADERS;
 
     // Only a handful of fields matter for framing; pick them by length and
     // first letter before comparing whole names.
@@ -327,24 +336,24 @@ export function parseHead(
     const first = LOWER[buf[nameStart]];
     if (len === 4 && first === 0x68 /* h */ && equalsLower(buf, nameStart, nameEnd, "host")) {
       hosts++;
-      if (!isHost(buf, valueStart, valueEnd)) return ParseError.INVALID_HOST;
+      if (!isHost(buf, valueStart, valueEnd)) return ErrorCode.INVALID_HOST;
       head.hostStart = valueStart;
       head.hostEnd = valueEnd;
     } else if (len === 14 && first === 0x63 /* c */ && equalsLower(buf, nameStart, nameEnd, "content-length")) {
-      if (head.contentLength !== -1) return ParseError.DUPLICATE_CONTENT_LENGTH;
+      if (head.contentLength !== -1) return ErrorCode.DUPLICATE_CONTENT_LENGTH;
       // RFC 9110 §8.6: Content-Length = 1*DIGIT. No sign, no list, no spaces.
-      if (valueStart === valueEnd) return ParseError.INVALID_CONTENT_LENGTH;
+      if (valueStart === valueEnd) return ErrorCode.INVALID_CONTENT_LENGTH;
       let n = 0;
       let significant = valueStart;
       for (let j = valueStart; j < valueEnd; j++) {
         const d = buf[j] - 0x30;
-        if (d < 0 || d > 9) return ParseError.INVALID_CONTENT_LENGTH;
+        if (d < 0 || d > 9) return ErrorCode.INVALID_CONTENT_LENGTH;
         if (n === 0 && d === 0) significant = j + 1;
         n = n * 10 + d;
       }
       // Past 2^53 the number is no longer exact; no body is that large.
       // Leading zeros do not count: "000…05" is 5.
-      if (valueEnd - significant > 15) return ParseError.BODY_TOO_LARGE;
+      if (valueEnd - significant > 15) return ErrorCode.BODY_TOO_LARGE;
       head.contentLength = n;
     } else if (len === 17 && first === 0x74 /* t */ && equalsLower(buf, nameStart, nameEnd, "transfer-encoding")) {
       teSeen = true;
@@ -355,7 +364,7 @@ export function parseHead(
         if (j >= valueEnd) break;
         const s = j;
         while (j < valueEnd && TOKEN[buf[j]] === 1) j++;
-        if (j === s) return ParseError.TRANSFER_ENCODING_NOT_CHUNKED;
+        if (j === s) return ErrorCode.TRANSFER_ENCODING_NOT_CHUNKED;
         const isChunked = equalsLower(buf, s, j, "chunked");
         // Skip parameters up to the next comma.
         let params = false;
@@ -364,7 +373,7 @@ export function parseHead(
           j++;
         }
         if (isChunked) {
-          if (params) return ParseError.TRANSFER_ENCODING_NOT_CHUNKED;
+          if (params) return ErrorCode.TRANSFER_ENCODING_NOT_CHUNKED;
           teChunkedCount++;
           teChunkedLast = true;
         } else {
@@ -372,7 +381,7 @@ export function parseHead(
           teChunkedLast = false;
         }
       }
-      if (!teChunkedLast && !teOther) return ParseError.TRANSFER_ENCODING_NOT_CHUNKED;
+      if (!teChunkedLast && !teOther) return ErrorCode.TRANSFER_ENCODING_NOT_CHUNKED;
     } else if (len === 10 && first === 0x63 /* c */ && equalsLower(buf, nameStart, nameEnd, "connection")) {
       let j = valueStart;
       while (j < valueEnd) {
@@ -381,6 +390,7 @@ export function parseHead(
         while (j < valueEnd && buf[j] !== COMMA && buf[j] !== SP && buf[j] !== HTAB) j++;
         if (equalsLower(buf, s, j, "close")) connClose = true;
         else if (equalsLower(buf, s, j, "keep-alive")) connKeepAlive = true;
+        else if (equalsLower(buf, s, j, "upgrade")) head.upgrade = true;
       }
     } else if (len === 6 && first === 0x65 /* e */ && equalsLower(buf, nameStart, nameEnd, "expect")) {
       // Reported after the framing checks below: a request with bad framing
@@ -392,27 +402,29 @@ export function parseHead(
   head.fieldCount = count;
 
   if (head.minor === 1) {
-    if (hosts === 0) return ParseError.MISSING_HOST;
+    if (hosts === 0) return ErrorCode.MISSING_HOST;
   } else {
-    // RFC 9110 §10.1.1: ignore 100-continue from an HTTP/1.0 client.
+    // RFC 9110 §10.1.1: ignore 100-continue from an HTTP/1.0 client;
+    // §7.8: ignore Upgrade in an HTTP/1.0 request.
     head.expectContinue = false;
+    head.upgrade = false;
   }
-  if (hosts > 1) return ParseError.DUPLICATE_HOST;
+  if (hosts > 1) return ErrorCode.DUPLICATE_HOST;
 
   if (teSeen) {
     // RFC 9112 §6.1: an HTTP/1.0 message with Transfer-Encoding has faulty
     // framing; TE with Content-Length "ought to be handled as an error".
-    if (head.minor === 0) return ParseError.TRANSFER_ENCODING_IN_HTTP10;
-    if (head.contentLength !== -1) return ParseError.TRANSFER_ENCODING_WITH_CONTENT_LENGTH;
+    if (head.minor === 0) return ErrorCode.TRANSFER_ENCODING_IN_HTTP10;
+    if (head.contentLength !== -1) return ErrorCode.TRANSFER_ENCODING_WITH_CONTENT_LENGTH;
     // chunked must be last, and applied once (RFC 9112 §7).
-    if (!teChunkedLast || teChunkedCount > 1) return ParseError.TRANSFER_ENCODING_NOT_CHUNKED;
-    if (teOther) return ParseError.UNSUPPORTED_TRANSFER_CODING;
+    if (!teChunkedLast || teChunkedCount > 1) return ErrorCode.TRANSFER_ENCODING_NOT_CHUNKED;
+    if (teOther) return ErrorCode.UNSUPPORTED_TRANSFER_CODING;
     head.chunked = true;
   }
   // RFC 9110 §10.1.1: an expectation other than 100-continue MAY get 417.
-  if (expectFailed) return ParseError.EXPECTATION_FAILED;
+  if (expectFailed) return ErrorCode.EXPECTATION_FAILED;
   head.keepAlive = head.minor === 1 ? !connClose : connKeepAlive && !connClose;
-  return ParseError.NONE;
+  return ErrorCode.NONE;
 }
 
 const SLASH_ = 0x2f;

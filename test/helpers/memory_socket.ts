@@ -8,7 +8,7 @@
 
 import { StatsCounters } from "../../src/stats.ts";
 import type { Socket, SocketEvents } from "../../src/socket.ts";
-import { Connection, type ConnectionHost } from "../../src/connection.ts";
+import { Connection, type ConnectionHost } from "../../src/connection/connection.ts";
 import { resolveOptions, type ServeOptions } from "../../src/options.ts";
 
 /** A socket whose peer is the test: records writes and flow-control calls. */

@@ -2,8 +2,10 @@
 import { serve } from "../../adapters/deno.ts";
 import { defineServerSuite } from "./suite.ts";
 import { defineOverloadSuite } from "./overload.ts";
+import { defineUpgradeSuite } from "./upgrade.ts";
 
 if ("Deno" in globalThis) {
   defineServerSuite("deno", serve);
   defineOverloadSuite("deno", serve);
+  defineUpgradeSuite("deno", serve);
 }

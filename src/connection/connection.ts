@@ -1,0 +1,818 @@
+/**
+ * One client connection: reads bytes, parses pipelined requests, calls the
+ * handler, and writes responses strictly in request order, batching those
+ * that are ready together into one socket write.
+ *
+ * The steps of a request, and the file for each: the head found across
+ * reads (`../http/head_reader.ts`) and parsed (`../http/parser.ts`); a body
+ * that spans reads (`request_body.ts`); the request and its response as one
+ * exchange (`exchange.ts`); admission and the handler call, here; the
+ * handler's `Response` settled into bytes or a stream (`response.ts`);
+ * serialized (`serialize.ts`) and written, here, one write per turn; after a
+ * `101`, the socket handed to another protocol (`protocol.ts`).
+ *
+ * States (see {@linkcode ConnectionState}): `idle` between requests,
+ * `reading` while a head or body is arriving, `processing` while handlers
+ * run (or the socket belongs to an upgraded protocol), `writing` while the
+ * peer is not draining, `closing` once no further request will be read.
+ *
+ * @module
+ */
+
+import type { Socket, SocketEvents } from "../socket.ts";
+import type { ExecutionContext, ResolvedOptions } from "../options.ts";
+import { BodySource, type BodyOwner } from "../fetch/body.ts";
+import { IncomingRequest, UrlCache } from "../fetch/request.ts";
+import { type ConnInfo, connInfo } from "../fetch/conn_info.ts";
+import { HEAD_ERROR, HEAD_INCOMPLETE, HeadReader } from "../http/head_reader.ts";
+import { parseHead, RequestHead } from "../http/parser.ts";
+import { ErrorCode, errorResponse, messageOf, overloaded } from "../http/errors.ts";
+import { OutBuffer, scratch } from "../http/writer.ts";
+import { dateLine } from "../http/date.ts";
+import type { Admission, Job } from "../backpressure.ts";
+import type { StatsCounters } from "../stats.ts";
+import { DONE, Exchange, type ExchangeOwner, PENDING, READY, STREAM, STREAMING } from "./exchange.ts";
+import { BODY_ERROR, RequestBody } from "./request_body.ts";
+import { type ResponseTarget, takeResponse } from "./response.ts";
+import { writeContinue, writeReady, writeStreamStart, writeSwitchingProtocols } from "./serialize.ts";
+import { pump, type PumpTarget } from "./pump.ts";
+import type { Protocol, ProtocolEvents, Upgradable } from "./protocol.ts";
+
+/** Where a connection is in its life; see the module doc. */
+export type ConnectionState = "idle" | "reading" | "processing" | "writing" | "closing";
+
+/** What a connection needs from its server. */
+export interface ConnectionHost {
+  readonly options: ResolvedOptions;
+  readonly runtime: string;
+  readonly ctx: ExecutionContext;
+  /** The transport's `staticBody` fast path, if it has one. */
+  readonly staticBody?: ((response: Response) => string | Uint8Array | null) | undefined;
+  /** The transport's `peek` (a settled promise's value, synchronously), if it has one. */
+  readonly peek?: (<T>(promise: Promise<T>) => T | Promise<T>) | undefined;
+  /** True once graceful shutdown began. */
+  readonly closing: boolean;
+  /** Counters to bump. */
+  readonly counters: StatsCounters;
+  /** True while the server as a whole must not read (overload, `slow_down`). */
+  readonly gated: boolean;
+  /** A request is parsed: may it run now? */
+  admit(job: Job): Admission;
+  /** An admitted request is over (answered or abandoned). */
+  requestDone(): void;
+  /** A queued request will never run (its connection closed). */
+  forget(job: Job): void;
+  /** The handler threw; returns the response to send. */
+  handlerFailed(error: unknown): Response | Promise<Response>;
+  /** The socket is gone. */
+  connectionClosed(conn: Connection): void;
+}
+
+/** How long a connection we ended may wait for the peer's FIN before it is cut. */
+const LINGER_MS = 5000;
+const EMPTY_BYTES = new Uint8Array(0);
+const ignore = (): void => {};
+
+/**
+ * One accepted socket, from its first byte to its close. It is the socket's
+ * {@linkcode SocketEvents} listener: `data`, `drain`, `end` and `close` are
+ * things that happened to the socket; what the connection does on its own
+ * account is `shutdown()`, `destroy()`, `sweep()` and the private `#sendFin()`.
+ * Its other public members serve the files beside it: the exchange
+ * (`run`, `refuse`), the response (`responseReady`, `handlerFailed`), the
+ * pump (`send`, `drained`, `streamEnded`), the request body
+ * (`bodyWanted`, `bodyDrained`) and `upgradeConnection` (`upgrade`).
+ */
+export class Connection implements SocketEvents, BodyOwner, ExchangeOwner, ResponseTarget, PumpTarget, Upgradable {
+  readonly socket: Socket;
+  #host: ConnectionHost;
+  #options: ResolvedOptions;
+  #info: ConnInfo | null = null;
+  /** Unparsed bytes (a partial head, or requests held back by the pipelining limit or an upgrade). */
+  #pending: Uint8Array | null = null;
+  #head = new HeadReader();
+  /** The request body arriving over several reads, if one is. */
+  #body: RequestBody | null = null;
+  /** Exchanges received and not yet answered, in request order. */
+  #pipeline: Exchange[] = [];
+  /** Reasons reading is paused; the socket reads only when none holds. */
+  #pausedForBody = false;
+  #pausedForPipeline = false;
+  #pausedForWrite = false;
+  #socketPaused = false;
+  /** No further request will be parsed. */
+  #ending = false;
+  #peerEnded = false;
+  #closed = false;
+  #writeBlocked = false;
+  #drainWaiters: (() => void)[] = [];
+  #flushScheduled = false;
+  /** data() is running: responses ready now are flushed when it returns. */
+  #inData = false;
+  #flushAfterData = false;
+  /** When the connection last made progress (performance.now() ms). */
+  lastActive: number;
+  /** Requests answered on this connection. */
+  requestCount = 0;
+  #writeBlockedSince = 0;
+  /** Clock reading shared by the responses finished in one flush (0: not read yet). */
+  #finishedAt = 0;
+  /** When we called socket.end() (ms), or 0. */
+  #endedAt = 0;
+  /** After an upgrade: the protocol that owns the socket now. */
+  #protocol: ProtocolEvents | null = null;
+  #urls: UrlCache | null = null;
+
+  constructor(socket: Socket, host: ConnectionHost) {
+    this.socket = socket;
+    this.#host = host;
+    this.#options = host.options;
+    this.lastActive = performance.now();
+  }
+
+  /** The state, for statistics and tests. */
+  get state(): ConnectionState {
+    if (this.#protocol !== null) return this.#closed ? "closing" : "processing";
+    if (this.#closed || (this.#ending && this.#pipeline.length === 0)) return "closing";
+    if (this.#writeBlocked) return "writing";
+    if (this.#pipeline.length > 0) return "processing";
+    if (this.#pending !== null || this.#body !== null) return "reading";
+    return "idle";
+  }
+
+  get staticBody(): ConnectionHost["staticBody"] {
+    return this.#host.staticBody;
+  }
+
+  get peek(): ConnectionHost["peek"] {
+    return this.#host.peek;
+  }
+
+  // ---- socket events ---------------------------------------------------
+
+  data(chunk: Uint8Array): void {
+    if (this.#closed) return;
+    if (this.#protocol !== null) {
+      this.#protocol.data(chunk);
+      return;
+    }
+    this.lastActive = performance.now();
+    this.#host.counters.bytesIn += chunk.length;
+    const body = this.#body;
+    if (body !== null) body.received += chunk.length;
+    else if (this.#ending) return; // nothing more will be read
+    let buf = chunk;
+    const pending = this.#pending;
+    if (pending !== null) {
+      buf = new Uint8Array(pending.length + chunk.length);
+      buf.set(pending, 0);
+      buf.set(chunk, pending.length);
+      this.#pending = null;
+    }
+    this.#inData = true;
+    try {
+      this.#process(buf, 0);
+    } finally {
+      this.#inData = false;
+    }
+    // Handlers that answered synchronously with a fixed body are ready now:
+    // write them in this turn, without waiting for a microtask.
+    if (this.#flushAfterData) {
+      this.#flushAfterData = false;
+      this.#flush();
+    }
+  }
+
+  drain(): void {
+    this.#writeBlocked = false;
+    if (this.#protocol !== null) {
+      this.#protocol.drain();
+      return;
+    }
+    const waiters = this.#drainWaiters;
+    if (waiters.length > 0) {
+      this.#drainWaiters = [];
+      for (const w of waiters) w();
+    }
+    if (this.#pausedForWrite) {
+      this.#pausedForWrite = false;
+      this.#updateReading();
+    }
+    this.#flush();
+  }
+
+  end(): void {
+    if (this.#protocol !== null) {
+      this.#protocol.end();
+      return;
+    }
+    // The peer sent FIN. Like node:http, treat it as the client going away:
+    // in-flight requests see their signal abort. Responses that still get
+    // produced are written before we close, for clients that half-close
+    // after sending (printf | nc).
+    this.#peerEnded = true;
+    this.#ending = true;
+    const body = this.#body;
+    if (body !== null) {
+      // The body can never complete now: it is the client's error (RFC 9112
+      // §8), so answer 400 rather than let the handler's failure become a 500.
+      const ex = body.exchange;
+      if (ex.state === PENDING) {
+        ex.answerWith(errorResponse(ErrorCode.INCOMPLETE_BODY));
+        this.#scheduleFlush();
+      }
+      body.source.fail(new Error(`Request body failed: ${messageOf(ErrorCode.INCOMPLETE_BODY)}`));
+      ex.close = true;
+      this.#body = null;
+    }
+    for (const ex of this.#pipeline) ex.request?.abort();
+    if (this.#pipeline.length === 0) this.#sendFin();
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#ending = true;
+    if (this.#protocol !== null) {
+      this.#protocol.close();
+      this.#host.connectionClosed(this);
+      return;
+    }
+    const gone = new Error("The client closed the connection");
+    for (const ex of this.#pipeline) {
+      ex.abandon(gone);
+      if (ex.state !== DONE) {
+        this.#host.counters.aborted++;
+        this.#finish(ex, false);
+      }
+    }
+    this.#pipeline.length = 0;
+    for (const w of this.#drainWaiters) w();
+    this.#drainWaiters = [];
+    this.#host.connectionClosed(this);
+  }
+
+  // ---- body owner ------------------------------------------------------
+
+  bodyWanted(): void {
+    const ex = this.#body?.exchange;
+    if (ex !== undefined && ex.head.expectContinue && !ex.continuePending) {
+      ex.continuePending = true;
+      if (this.#pipeline[0] === ex) this.#sendContinue(ex);
+    }
+  }
+
+  bodyDrained(): void {
+    const source = this.#body?.source;
+    if (this.#pausedForBody && (source === undefined || source.collecting || source.queuedBytes <= this.#options.highWaterMarkBytes)) {
+      this.#pausedForBody = false;
+      this.#updateReading();
+    }
+  }
+
+  // ---- reading and parsing ---------------------------------------------
+
+  /** The server's reading gate changed (`slow_down`). */
+  gateChanged(): void {
+    if (this.#protocol === null) this.#updateReading();
+  }
+
+  #updateReading(): void {
+    const paused = this.#pausedForBody || this.#pausedForPipeline || this.#pausedForWrite || this.#host.gated;
+    if (paused !== this.#socketPaused && !this.#closed) {
+      this.#socketPaused = paused;
+      // Time we refused to read does not count against the client's rate.
+      this.#body?.paused(paused, performance.now());
+      if (paused) this.socket.pause();
+      else this.socket.resume();
+    }
+  }
+
+  #process(buf: Uint8Array, i: number): void {
+    const end = buf.length;
+    const options = this.#options;
+    const pipeline = this.#pipeline;
+    while (i < end) {
+      if (this.#body !== null) {
+        i = this.#feedBody(this.#body, buf, i, end);
+        if (i < 0) return;
+        continue;
+      }
+      if (this.#ending) return;
+      // Enough work queued, or an upgrade request whose answer decides what
+      // the next bytes are: keep the rest unparsed and stop reading until
+      // responses go out.
+      if (pipeline.length >= options.maxPipelinedRequests || (pipeline.length > 0 && pipeline[pipeline.length - 1].head.upgrade)) {
+        this.#pending = buf.subarray(i);
+        this.#pausedForPipeline = true;
+        this.#updateReading();
+        return;
+      }
+      const reader = this.#head;
+      const headEnd = reader.find(buf, i, end, this.lastActive, options);
+      if (headEnd === HEAD_INCOMPLETE) {
+        this.#pending = reader.keep(buf, end);
+        return;
+      }
+      if (headEnd === HEAD_ERROR) {
+        this.#reject(reader.error);
+        return;
+      }
+      const head = new RequestHead();
+      const code = parseHead(buf, reader.start, headEnd, head, options);
+      if (code !== ErrorCode.NONE) {
+        this.#reject(code);
+        return;
+      }
+      i = headEnd;
+      let body: BodySource | null = null;
+      let spans = 0; // a body still to come: -1 chunked, else its length
+      if (head.chunked) {
+        body = new BodySource(this);
+        spans = -1;
+      } else if (head.contentLength > 0) {
+        const length = head.contentLength;
+        if (length > options.maxBodyBytes) {
+          this.#reject(ErrorCode.BODY_TOO_LARGE);
+          return;
+        }
+        if (end - i >= length) {
+          // The whole body came with the head: the common case for small POSTs.
+          body = BodySource.of(buf.subarray(i, i + length));
+          i += length;
+        } else {
+          body = new BodySource(this);
+          spans = length;
+        }
+      }
+      const ex = new Exchange(this, head, body);
+      if (spans !== 0) this.#body = new RequestBody(ex, spans, options, this.lastActive, end - i);
+      if (ex.close || this.#host.closing) {
+        ex.close = true;
+        this.#ending = true;
+      }
+      pipeline.push(ex);
+      this.#admit(ex);
+    }
+    this.#pending = null;
+  }
+
+  /** Feeds request-body bytes; returns where it stopped, or -1 after a rejection. */
+  #feedBody(body: RequestBody, buf: Uint8Array, i: number, end: number): number {
+    i = body.feed(buf, i, end);
+    if (i === BODY_ERROR) {
+      this.#rejectBody(body.error);
+      return -1;
+    }
+    if (body.complete) this.#bodyComplete(body);
+    const source = body.source;
+    if (!source.discarding && !source.collecting && source.queuedBytes > this.#options.highWaterMarkBytes) {
+      this.#pausedForBody = true;
+      this.#updateReading();
+    }
+    return i;
+  }
+
+  #bodyComplete(body: RequestBody): void {
+    this.#body = null;
+    body.source.end();
+    if (this.#pausedForBody) {
+      this.#pausedForBody = false;
+      this.#updateReading();
+    }
+    // The response may already be out, waiting for the body to drain.
+    if (body.exchange.state === DONE) this.#afterExchange();
+  }
+
+  /** The head (or framing) is bad: answer after what is already queued, then close. */
+  #reject(code: number): void {
+    this.#ending = true;
+    this.#pending = null;
+    this.#head.stop();
+    const ex = new Exchange(this, new RequestHead(), null);
+    ex.answerWith(errorResponse(code));
+    ex.startedAt = performance.now();
+    this.#pipeline.push(ex);
+    this.#host.counters.requestsTotal++;
+    this.#flush();
+  }
+
+  /** The body in progress turned out malformed, too large or too slow. */
+  #rejectBody(code: number): void {
+    const ex = this.#body!.exchange;
+    this.#ending = true;
+    this.#body = null;
+    ex.body?.fail(new Error(`Request body failed: ${messageOf(code)}`));
+    if (ex.state === STREAMING || ex.state === DONE) {
+      // Part of a response is on the wire already: all we can do is cut.
+      this.socket.destroy();
+      return;
+    }
+    ex.answerWith(errorResponse(code));
+    this.#flush();
+  }
+
+  /** Called by the server's sweep about once a second. */
+  sweep(now: number): "timeout" | "idle" | null {
+    if (this.#closed) return null;
+    if (this.#protocol !== null) {
+      this.#protocol.sweep?.(now);
+      return null;
+    }
+    const o = this.#options;
+    if (this.#endedAt !== 0) {
+      // We sent FIN and wait for the peer's; a peer that never sends it
+      // must not hold the socket forever.
+      if (now - this.#endedAt > LINGER_MS) this.socket.destroy();
+      return null;
+    }
+    // Slowloris: a head that takes too long to arrive.
+    const headStarted = this.#head.startedAt;
+    if (headStarted !== 0 && this.#pipeline.length === 0 && now - headStarted > o.headersTimeoutMs) {
+      this.#reject(ErrorCode.REQUEST_TIMEOUT);
+      return "timeout";
+    }
+    // Slow POST: a body that takes too long, or arrives too slowly.
+    if (this.#body !== null && this.#body.timedOut(now, o)) {
+      this.#rejectBody(ErrorCode.REQUEST_TIMEOUT);
+      return "timeout";
+    }
+    // A peer that takes none of our bytes for too long.
+    if (this.#writeBlocked && now - this.#writeBlockedSince > o.writeTimeoutMs) {
+      this.socket.destroy();
+      return "timeout";
+    }
+    if (this.state === "idle" && now - this.lastActive > o.keepAliveTimeoutMs) {
+      this.#sendFin();
+      return "idle";
+    }
+    return null;
+  }
+
+  /** Sends FIN once; the sweep destroys the socket if the peer never answers it. */
+  #sendFin(): void {
+    this.#ending = true;
+    if (this.#endedAt === 0) {
+      this.#endedAt = performance.now();
+      this.socket.end();
+    }
+  }
+
+  /** Graceful shutdown: finish what was received, then close. */
+  shutdown(): void {
+    if (this.#closed) return;
+    if (this.#protocol !== null) {
+      this.#protocol.shutdown?.();
+      return;
+    }
+    this.#ending = true;
+    // Everything already received is answered; the last answer says
+    // Connection: close, and the connection ends after it.
+    const last = this.#pipeline[this.#pipeline.length - 1];
+    if (last === undefined) this.#sendFin();
+    else {
+      last.close = true;
+      last.upgrade = null;
+    }
+  }
+
+  /** Forced close at the shutdown deadline. */
+  destroy(): void {
+    if (!this.#closed) this.socket.destroy();
+  }
+
+  /** Requests received but not yet answered. */
+  get inFlight(): number {
+    return this.#pipeline.length;
+  }
+
+  // ---- upgrade ---------------------------------------------------------
+
+  /**
+   * Marks `request` to switch this connection to `protocol` once answered
+   * (see `protocol.ts`); false when it cannot. Scans the pipeline, so it
+   * costs nothing to requests that do not ask.
+   */
+  upgrade(request: Request, protocol: Protocol, headers?: readonly (readonly [string, string])[]): boolean {
+    if (this.#closed || this.#protocol !== null) return false;
+    for (const ex of this.#pipeline) {
+      if ((ex.request as unknown) !== request) continue;
+      if (ex.state !== PENDING || !ex.head.upgrade || ex.close || ex.upgrade !== null) return false;
+      if (this.#body !== null && this.#body.exchange === ex) return false;
+      ex.upgrade = { protocol, headers };
+      return true;
+    }
+    return false;
+  }
+
+  /** The 101 is written: HTTP is over; the protocol owns the socket. */
+  #switchProtocols(ex: Exchange): void {
+    const buffered = this.#pending ?? EMPTY_BYTES;
+    this.#pending = null;
+    this.#ending = true;
+    this.#head.stop();
+    // The reading gate is the protocol's now.
+    this.#pausedForBody = this.#pausedForPipeline = this.#pausedForWrite = false;
+    if (this.#socketPaused) {
+      this.#socketPaused = false;
+      this.socket.resume();
+    }
+    this.#protocol = ex.upgrade!.protocol.attach(this.socket, buffered);
+  }
+
+  // ---- handler ---------------------------------------------------------
+
+  #admit(ex: Exchange): void {
+    const host = this.#host;
+    host.counters.requestsTotal++;
+    ex.startedAt = this.lastActive;
+    ex.request = new IncomingRequest(ex.head, ex.body, this.#urlCache());
+    const priority = host.options.priority;
+    if (priority !== undefined) {
+      try {
+        ex.priority = priority(ex.request as unknown as Request);
+      } catch {
+        ex.priority = 0;
+      }
+    }
+    const decision = host.admit(ex);
+    if (decision === "run") {
+      ex.admitted = true;
+      this.run(ex);
+    } else if (decision === "queued") {
+      ex.queued = true;
+    } else {
+      this.refuse(ex);
+    }
+  }
+
+  /** Backpressure refused this request: 503, and the connection goes on. */
+  refuse(ex: Exchange): void {
+    if (ex.state !== PENDING || this.#closed) return;
+    ex.answerWith(overloaded(this.#options.retryAfterSeconds));
+    this.#scheduleFlush();
+  }
+
+  /** Calls the handler (the request was admitted). */
+  run(ex: Exchange): void {
+    if (this.#closed || ex.state !== PENDING) {
+      // Its connection is gone: give the slot back at once.
+      if (ex.admitted) {
+        ex.admitted = false;
+        this.#host.requestDone();
+      }
+      return;
+    }
+    const host = this.#host;
+    const request = ex.request!;
+    let result: Response | Promise<Response>;
+    try {
+      result = host.options.fetch(request as unknown as Request, this.#env(), host.ctx);
+    } catch (e) {
+      ex.upgrade = null;
+      result = host.handlerFailed(e);
+    }
+    if (result !== null && typeof (result as Promise<Response>)?.then === "function") {
+      (result as Promise<Response>).then(
+        (r) => takeResponse(ex, r, this),
+        (e) => this.handlerFailed(ex, e),
+      );
+    } else takeResponse(ex, result as Response, this); // checks what it was given
+  }
+
+  /** The handler (or its response) failed: the server's error response instead. */
+  handlerFailed(ex: Exchange, error: unknown): void {
+    // Already answered by the server (a rejected body, a timeout): the
+    // handler's failure is a consequence, not news.
+    if (ex.state !== PENDING || this.#closed) return;
+    ex.upgrade = null;
+    let r: Response | Promise<Response>;
+    try {
+      r = this.#host.handlerFailed(error);
+    } catch {
+      r = new Response("Internal Server Error", { status: 500 });
+    }
+    Promise.resolve(r).then(
+      (res) => takeResponse(ex, res, this),
+      () => takeResponse(ex, new Response("Internal Server Error", { status: 500 }), this),
+    );
+  }
+
+  /** The connection's URL cache, made on its first request. */
+  #urlCache(): UrlCache {
+    if (this.#urls === null) {
+      const s = this.socket;
+      const a = s.localAddress;
+      this.#urls = new UrlCache("http://" + (a.includes(":") ? `[${a}]` : a) + ":" + s.localPort);
+    }
+    return this.#urls;
+  }
+
+  /** The env handlers get: connection info, made on the first request; it also leads back here (`upgradeConnection`). */
+  #env(): ConnInfo {
+    const s = this.socket;
+    return (this.#info ??= connInfo(s.remoteAddress, s.remotePort, s.localAddress, s.localPort, this.#host.runtime, this));
+  }
+
+  // ---- writing ---------------------------------------------------------
+
+  /** A response became READY or STREAM. */
+  responseReady(_ex: Exchange): void {
+    this.#scheduleFlush();
+  }
+
+  #scheduleFlush(): void {
+    // Inside data(), the flush at its end will pick this response up: no
+    // microtask needed (one fewer per request on the keep-alive path).
+    if (this.#inData) {
+      this.#flushAfterData = true;
+      return;
+    }
+    if (this.#flushScheduled) return;
+    this.#flushScheduled = true;
+    queueMicrotask(() => {
+      this.#flushScheduled = false;
+      this.#flush();
+    });
+  }
+
+  /** `100 Continue` on its own write (never called while a flush is building). */
+  #sendContinue(ex: Exchange): void {
+    if (ex.state === PENDING && ex.continuePending && !this.#closed) {
+      writeContinue(scratch, ex);
+      this.#write(scratch.take());
+    }
+  }
+
+  /** A request body we will not finish reading means we cannot read the next request. */
+  #closesForBody(ex: Exchange): void {
+    const body = this.#body;
+    if (body !== null && body.exchange === ex && body.tooLongToDrain) ex.close = true;
+  }
+
+  /** Writes every response at the front of the pipeline that is ready, in one write. */
+  #flush(): void {
+    if (this.#closed || this.#writeBlocked || this.#protocol !== null) return;
+    // One clock read per flush, shared by the responses it writes.
+    this.#finishedAt = 0;
+    const date = dateLine();
+    const pipeline = this.#pipeline;
+    const out = scratch;
+    let closeAfter = false;
+    let streamEx: Exchange | null = null;
+    let upgradeEx: Exchange | null = null;
+    let finished = 0;
+    while (finished < pipeline.length) {
+      const ex = pipeline[finished];
+      if (ex.state === READY) {
+        finished++;
+        if (ex.upgrade !== null) {
+          writeSwitchingProtocols(out, ex, date);
+          upgradeEx = ex;
+          break;
+        }
+        this.#closesForBody(ex);
+        writeReady(out, ex, date);
+        if (ex.close) {
+          closeAfter = true;
+          break;
+        }
+        continue;
+      }
+      if (ex.state === STREAM) {
+        this.#closesForBody(ex);
+        writeStreamStart(out, ex, date);
+        ex.state = STREAMING;
+        streamEx = ex;
+        break;
+      }
+      if (ex.state === PENDING && ex.continuePending) writeContinue(out, ex);
+      break;
+    }
+    for (let k = 0; k < finished; k++) this.#finish(pipeline[k], true);
+    if (finished > 0) pipeline.splice(0, finished);
+    if (out.length > 0) this.#write(out.take());
+    if (upgradeEx !== null) {
+      this.#switchProtocols(upgradeEx);
+      return;
+    }
+    if (closeAfter) {
+      this.#closeAfterWrite();
+      return;
+    }
+    if (finished > 0) this.#afterExchange();
+    if (streamEx !== null) pump(streamEx, this);
+  }
+
+  /** The one place an exchange ends: counters, admission slot, state. */
+  #finish(ex: Exchange, answered: boolean): void {
+    ex.state = DONE;
+    if (ex.queued) {
+      ex.queued = false;
+      this.#host.forget(ex);
+    }
+    if (ex.admitted) {
+      ex.admitted = false;
+      this.#host.requestDone();
+    }
+    if (answered) {
+      this.requestCount++;
+      this.#host.counters.record(ex.status, (this.#finishedAt ||= performance.now()) - ex.startedAt);
+    }
+  }
+
+  /** After a response went out: drain the leftover body, and read again. */
+  #afterExchange(): void {
+    const body = this.#body;
+    if (body !== null && body.exchange.state === DONE) {
+      // Its response is out but the body is still coming: throw it away,
+      // unless there is too much of it to be worth reading.
+      const source = body.source;
+      if (!source.discarding) {
+        source.discard();
+        if (body.tooLongToDrain) {
+          this.#sendFin();
+          return;
+        }
+      }
+      if (this.#pausedForBody) {
+        this.#pausedForBody = false;
+        this.#updateReading();
+      }
+      return;
+    }
+    if (this.#pipeline.length === 0 && (this.#peerEnded || (this.#ending && body === null))) {
+      this.#sendFin();
+      return;
+    }
+    if (this.#pausedForPipeline && this.#pipeline.length < this.#options.maxPipelinedRequests) {
+      this.#pausedForPipeline = false;
+      const pending = this.#pending;
+      this.#pending = null;
+      this.#updateReading();
+      if (pending !== null) this.#process(pending, 0);
+    }
+    const front = this.#pipeline[0];
+    if (front !== undefined && front.continuePending) this.#sendContinue(front);
+  }
+
+  /** The response just written closes the connection: what is queued behind it is dropped. */
+  #closeAfterWrite(): void {
+    for (const ex of this.#pipeline) {
+      ex.reader?.cancel().catch(ignore);
+      ex.request?.abort();
+      this.#finish(ex, false);
+    }
+    this.#pipeline.length = 0;
+    this.#sendFin();
+  }
+
+  /** Writes bytes to the socket (for the pump). */
+  send(bytes: Uint8Array): void {
+    this.#write(bytes);
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  get writeBlocked(): boolean {
+    return this.#writeBlocked;
+  }
+
+  /** Resolves on the next drain, or when the socket closes. */
+  drained(): Promise<void> {
+    return new Promise((resolve) => this.#drainWaiters.push(resolve));
+  }
+
+  #write(bytes: Uint8Array): void {
+    if (this.#closed) return;
+    this.#host.counters.bytesOut += bytes.length;
+    if (!this.socket.write(bytes)) {
+      this.#writeBlocked = true;
+      this.#writeBlockedSince = this.lastActive = performance.now();
+      // Write-side backpressure: stop reading requests we could not answer.
+      this.#pausedForWrite = true;
+      this.#updateReading();
+    }
+  }
+
+  /** The end of a pumped body (see `pump.ts`). */
+  streamEnded(ex: Exchange, complete: boolean): void {
+    ex.reader = null;
+    if (!complete) {
+      // The stream failed mid-body: the framing cannot be completed.
+      this.socket.destroy();
+      return;
+    }
+    this.#finishedAt = 0;
+    this.#finish(ex, true);
+    this.#pipeline.shift();
+    if (ex.close) {
+      this.#closeAfterWrite();
+      return;
+    }
+    this.#afterExchange();
+    this.#flush();
+  }
+}

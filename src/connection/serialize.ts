@@ -1,0 +1,152 @@
+/**
+ * Writing responses into the output buffer: the status line and fields, the
+ * framing fields, the body, and chunk framing. Plain functions over an
+ * {@linkcode Exchange}; the connection decides when, and writes the bytes.
+ *
+ * @module
+ */
+
+import { CR, LF } from "../http/chars.ts";
+import { chunkHeader, type OutBuffer, statusLine } from "../http/writer.ts";
+import type { Exchange } from "./exchange.ts";
+
+/** The last chunk of a chunked body, with no trailers. */
+export const LAST_CHUNK: Uint8Array = new Uint8Array([0x30, CR, LF, CR, LF]);
+const CONTINUE = new TextEncoder().encode("HTTP/1.1 100 Continue\r\n\r\n");
+
+// Response fields are written by one module-level callback rather than a
+// closure per response; a flush runs start to end, so the state is safe here.
+let fieldOut: OutBuffer | null = null;
+let fieldHasDate = false;
+let fieldClose = false;
+function writeField(value: string, name: string): void {
+  switch (name) {
+    // Framing is ours to decide: the handler's values would contradict it.
+    case "connection":
+      // ...but a handler that asks to close gets its close.
+      if (/(^|[\s,])close($|[\s,])/i.test(value)) fieldClose = true;
+      return;
+    case "content-length":
+    case "transfer-encoding":
+    case "keep-alive":
+      return;
+    case "date":
+      fieldHasDate = true;
+  }
+  field(fieldOut!, name, value);
+}
+
+function field(out: OutBuffer, name: string, value: string): void {
+  out.latin1(name);
+  out.latin1(": ");
+  out.latin1(value);
+  out.crlf();
+}
+
+/** True when a streamed body goes out in chunked coding; false for raw bytes (a length, or HTTP/1.0). */
+export function isChunked(ex: Exchange): boolean {
+  return ex.fixedLength < 0 && ex.head.minor === 1 && ex.head.method !== "HEAD";
+}
+
+/**
+ * The one chunk-framing rule: appends body chunk `c` to `out`, framed when
+ * `chunked`. A chunk longer than `copyUpTo` is not copied: it is returned,
+ * for the caller to write after `out`'s bytes (followed by CRLF when
+ * chunked); otherwise null.
+ */
+export function frameChunk(out: OutBuffer, c: Uint8Array, chunked: boolean, copyUpTo: number): Uint8Array | null {
+  if (chunked) out.latin1(chunkHeader(c.length));
+  if (c.length > copyUpTo) return c;
+  out.bytes(c);
+  if (chunked) out.crlf();
+  return null;
+}
+
+/** Status line and fields; `length` is the body length, or -1 for chunked (or close-delimited). */
+export function writeHead(out: OutBuffer, ex: Exchange, length: number, date: Uint8Array): void {
+  const res = ex.response!;
+  out.latin1(statusLine(ex.status, res.statusText));
+  fieldOut = out;
+  fieldHasDate = false;
+  fieldClose = false;
+  res.headers.forEach(writeField);
+  fieldOut = null;
+  if (fieldClose) ex.close = true;
+  if (!fieldHasDate) out.bytes(date);
+  const status = ex.status;
+  if (status !== 204 && status !== 304 && status >= 200) {
+    if (length >= 0) {
+      out.latin1("Content-Length: ");
+      out.latin1(String(length));
+      out.crlf();
+    } else if (ex.head.method !== "HEAD") {
+      // HTTP/1.0 has no chunked coding (RFC 9112 §6.1): the body ends
+      // when the connection does.
+      if (ex.head.minor === 0) ex.close = true;
+      else out.latin1("Transfer-Encoding: chunked\r\n");
+    }
+  }
+  connectionField(out, ex);
+  out.crlf();
+}
+
+/** `Connection: close` when this response ends the connection; keep-alive said out loud to HTTP/1.0. */
+function connectionField(out: OutBuffer, ex: Exchange): void {
+  if (ex.close) out.latin1("Connection: close\r\n");
+  else if (ex.head.minor === 0) out.latin1("Connection: keep-alive\r\n");
+}
+
+/** A READY exchange's whole response: a prebuilt error, or head and buffered body. */
+export function writeReady(out: OutBuffer, ex: Exchange, date: Uint8Array): void {
+  const err = ex.error;
+  if (err !== null) {
+    out.bytes(err.head);
+    out.bytes(date);
+    if (err.keepsConnection === true) connectionField(out, ex);
+    out.bytes(err.tail);
+    return;
+  }
+  const isHead = ex.head.method === "HEAD";
+  const chunks = ex.chunks;
+  const text = ex.text;
+  writeHead(out, ex, chunks === null && text === null ? (isHead ? -1 : 0) : ex.chunkBytes, date);
+  if (!isHead) {
+    if (text !== null) out.latin1(text);
+    else if (chunks !== null) for (const c of chunks) out.bytes(c);
+  }
+  ex.chunks = null;
+  ex.text = null;
+}
+
+/** A STREAM exchange's head and the chunks its body yielded while settling. */
+export function writeStreamStart(out: OutBuffer, ex: Exchange, date: Uint8Array): void {
+  writeHead(out, ex, ex.fixedLength, date);
+  if (ex.head.method === "HEAD") return;
+  const chunked = isChunked(ex);
+  for (const c of ex.chunks!) frameChunk(out, c, chunked, Infinity);
+  ex.chunks = null;
+}
+
+/** `100 Continue`, once, for a request that asked for it. */
+export function writeContinue(out: OutBuffer, ex: Exchange): void {
+  ex.continuePending = false;
+  ex.head.expectContinue = false;
+  out.bytes(CONTINUE);
+}
+
+/**
+ * `101 Switching Protocols` for an upgraded exchange: `Connection: Upgrade`
+ * (the Connection field is ours, as on any response), the handler's fields
+ * less the framing ones, then the upgrade's own, and no body.
+ */
+export function writeSwitchingProtocols(out: OutBuffer, ex: Exchange, date: Uint8Array): void {
+  out.latin1("HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\n");
+  fieldOut = out;
+  fieldHasDate = false;
+  ex.response?.headers.forEach(writeField);
+  fieldOut = null;
+  if (!fieldHasDate) out.bytes(date);
+  const extra = ex.upgrade!.headers;
+  if (extra !== undefined) for (const [name, value] of extra) field(out, name, value);
+  out.crlf();
+}
