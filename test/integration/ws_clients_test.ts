@@ -19,7 +19,7 @@ const transport: Transport = runtime === "bun"
   ? (await import("../../adapters/bun.ts")).bunTransport
   : runtime === "deno"
   ? (await import("../../adapters/deno.ts")).denoTransport
-  : (await import("../../adapters/node_transport.ts")).nodeTransport;
+  : (await import("../../adapters/node.ts")).nodeTransport;
 const enc = new TextEncoder();
 const dec = new TextDecoder();
 
