@@ -4,7 +4,7 @@
  * Parsing a head is two steps. {@linkcode findHeadEnd} runs on every read and
  * looks only for line ends, resuming where it stopped, so a head that trickles
  * in byte by byte costs linear time (slowloris cannot make us rescan). It
- * rejects a bare LF and enforces the size limits as soon as they are crossed.
+ * rejects a bare LF or a bare CR and enforces the size limits as soon as they are crossed.
  * Once the blank line is there, {@linkcode parseHead} validates the complete
  * head in one pass and records what framing needs (Content-Length,
  * Transfer-Encoding, Connection, Host, Expect) as offsets and numbers. Field
@@ -103,17 +103,42 @@ export function findHeadEnd(
     // Header lines are short: a plain loop over the first 64 bytes beats the
     // fixed cost of a native indexOf call (measured in bench/core_bench.ts);
     // longer lines go on with indexOf, the runtime's memchr.
+    //
+    // A CR is only ever the first half of a line end: one followed by
+    // anything but LF (RFC 9112 §2.2 "bare CR") is refused as soon as that
+    // next byte is here, not after the headers timeout.
     let lf = -1;
+    let cr = -1;
     const near = Math.min(end, i + 64);
     for (let k = i; k < near; k++) {
-      if (buf[k] === LF) {
+      const b = buf[k];
+      if (b === LF) {
         lf = k;
         break;
       }
+      if (b === CR) {
+        cr = k;
+        break;
+      }
     }
-    if (lf === -1 && near < end) {
+    if (lf === -1 && cr === -1 && near < end) {
       lf = buf.indexOf(LF, near);
       if (lf >= end) lf = -1;
+      cr = buf.indexOf(CR, near);
+      if (cr >= end || (lf !== -1 && cr > lf)) cr = -1;
+    }
+    if (cr !== -1) {
+      if (cr + 1 === end) {
+        // The LF may be in the next read: resume at this CR.
+        scan.pos = cr;
+        break;
+      }
+      if (buf[cr + 1] !== LF) {
+        scan.error = ParseError.INVALID_LINE_ENDING;
+        return HEAD_ERROR;
+      }
+      // A bare LF before the CR is caught below.
+      if (lf === -1 || lf > cr) lf = cr + 1;
     }
     if (lf === -1) {
       scan.pos = end;

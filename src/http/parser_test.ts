@@ -87,7 +87,7 @@ const CASES: [string, string, number, Partial<Record<keyof RequestHead, unknown>
   ["empty name", `GET / HTTP/1.1\r\n${H}: b\r\n\r\n`, ParseError.INVALID_FIELD_NAME],
   ["NUL in value", `GET / HTTP/1.1\r\n${H}A: \0\r\n\r\n`, ParseError.INVALID_FIELD_VALUE],
   ["DEL in value", `GET / HTTP/1.1\r\n${H}A: \x7f\r\n\r\n`, ParseError.INVALID_FIELD_VALUE],
-  ["CR in value", `GET / HTTP/1.1\r\n${H}A: a\rb\r\n\r\n`, ParseError.INVALID_FIELD_VALUE],
+  ["CR in value", `GET / HTTP/1.1\r\n${H}A: a\rb\r\n\r\n`, ParseError.INVALID_LINE_ENDING], // a bare CR: refused by the scan,
   ["obs-text in value", `GET / HTTP/1.1\r\n${H}A: \xe9\r\n\r\n`, ok, { fieldCount: 2 }],
   ["CL zero", `POST / HTTP/1.1\r\n${H}Content-Length: 0\r\n\r\n`, ok, { contentLength: 0 }],
   ["CL leading zeros", `POST / HTTP/1.1\r\n${H}Content-Length: 0000000000000000000042\r\n\r\n`, ok, { contentLength: 42 }],
@@ -114,6 +114,11 @@ const CASES: [string, string, number, Partial<Record<keyof RequestHead, unknown>
   ["Expect other after bad framing", `POST / HTTP/1.1\r\nExpect: x\r\n${H}Content-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n`, ParseError.TRANSFER_ENCODING_WITH_CONTENT_LENGTH],
   ["bare LF", `GET / HTTP/1.1\n${H}\r\n`, ParseError.INVALID_LINE_ENDING],
   ["CR CR LF line", `GET / HTTP/1.1\r\n${H}\r\r\n`, ParseError.INVALID_LINE_ENDING],
+  ["bare CRs and no LF at all", "GET / HTTP/1.1\rHost: a\r\r", ParseError.INVALID_LINE_ENDING],
+  ["bare CR where the blank line should be", `GET / HTTP/1.1\r\n${H}\rabc`, ParseError.INVALID_LINE_ENDING],
+  ["bare CR inside an unfinished field value", `GET / HTTP/1.1\r\n${H}X: a\rb`, ParseError.INVALID_LINE_ENDING],
+  ["bare CR in a line longer than 64 bytes", `GET / HTTP/1.1\r\n${H}X: ${"v".repeat(100)}\rb`, ParseError.INVALID_LINE_ENDING],
+  ["bare LF after a long line's bare CR", `GET / HTTP/1.1\r\n${H}X: ${"v".repeat(100)}\rb\n`, ParseError.INVALID_LINE_ENDING],
   ["100 fields", `GET / HTTP/1.1\r\n${H}${"A: b\r\n".repeat(99)}\r\n`, ok, { fieldCount: 100 }],
   ["101 fields", `GET / HTTP/1.1\r\n${H}${"A: b\r\n".repeat(100)}\r\n`, ParseError.TOO_MANY_HEADERS],
   ["head too large", `GET / HTTP/1.1\r\n${H}A: ${"b".repeat(16384)}\r\n\r\n`, ParseError.HEADERS_TOO_LARGE],
@@ -220,6 +225,33 @@ test("findHeadEnd: limits give the same answer at every split", () => {
       else {
         assert.equal(r, HEAD_ERROR, `split ${k}`);
         assert.equal(scan.error, code, `split ${k}`);
+      }
+    }
+  }
+});
+
+test("findHeadEnd: a bare CR is refused as soon as the byte after it arrives", () => {
+  const inputs = [
+    "GET / HTTP/1.1\rHost: a\r\r",
+    `GET / HTTP/1.1\r\n${H}\rabc`,
+    `GET / HTTP/1.1\r\n${H}X: ${"v".repeat(100)}\rb`,
+    `GET /${"p".repeat(100)}\rHTTP/1.1`,
+  ];
+  for (const input of inputs) {
+    const buf = bytes(input);
+    let at = 0;
+    while (!(input[at] === "\r" && input[at + 1] !== "\n")) at++;
+    const bare = at + 1; // with this many bytes the byte after the bare CR is not here yet
+    // Fed growing, one byte at a time: incomplete until the byte after the bare CR.
+    const scan = newScan();
+    resetScan(scan, 0);
+    for (let n = 1; n <= buf.length; n++) {
+      const r = findHeadEnd(buf, 0, n, scan, LIMITS);
+      if (n <= bare) assert.equal(r, HEAD_INCOMPLETE, `${JSON.stringify(input)} at ${n}`);
+      else {
+        assert.equal(r, HEAD_ERROR, `${JSON.stringify(input)} at ${n}`);
+        assert.equal(scan.error, ParseError.INVALID_LINE_ENDING);
+        break;
       }
     }
   }

@@ -2,8 +2,10 @@
 import { serve } from "../../adapters/bun.ts";
 import { defineServerSuite } from "./suite.ts";
 import { defineOverloadSuite } from "./overload.ts";
+import { defineStrictSuite } from "./strict.ts";
 
 if ("Bun" in globalThis) {
   defineServerSuite("bun", serve);
   defineOverloadSuite("bun", serve);
+  defineStrictSuite("bun", serve);
 }

@@ -2,8 +2,10 @@
 import { serve } from "../../adapters/deno.ts";
 import { defineServerSuite } from "./suite.ts";
 import { defineOverloadSuite } from "./overload.ts";
+import { defineStrictSuite } from "./strict.ts";
 
 if ("Deno" in globalThis) {
   defineServerSuite("deno", serve);
   defineOverloadSuite("deno", serve);
+  defineStrictSuite("deno", serve);
 }

@@ -2,8 +2,10 @@
 import { serve } from "../../adapters/node.ts";
 import { defineServerSuite } from "./suite.ts";
 import { defineOverloadSuite } from "./overload.ts";
+import { defineStrictSuite } from "./strict.ts";
 
 if (!("Deno" in globalThis) && !("Bun" in globalThis)) {
   defineServerSuite("node", serve);
   defineOverloadSuite("node", serve);
+  defineStrictSuite("node", serve);
 }
