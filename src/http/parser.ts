@@ -374,6 +374,15 @@ export function parseHead(
     } else if (len === 17 && first === 0x74 /* t */ && equalsLower(buf, nameStart, nameEnd, "transfer-encoding")) {
       teSeen = true;
       // transfer-coding list (RFC 9112 §6.1); elements may carry parameters.
+      // RFC 9110 §5.6.1 asks a recipient to ignore empty list elements, but
+      // one after the last coding ("chunked,") or a field with none at all
+      // (an empty "Transfer-Encoding:" after "chunked") leaves a front end
+      // that takes the last element or field as the coding framing the body
+      // otherwise; llhttp refuses both, and so do we. Leading and inner
+      // empty elements (", chunked") are ignored, as llhttp does.
+      if (valueStart === valueEnd || buf[valueEnd - 1] === COMMA) {
+        return ParseError.TRANSFER_ENCODING_NOT_CHUNKED;
+      }
       let j = valueStart;
       while (j < valueEnd) {
         while (j < valueEnd && (buf[j] === SP || buf[j] === HTAB || buf[j] === COMMA)) j++;
@@ -397,7 +406,6 @@ export function parseHead(
           teChunkedLast = false;
         }
       }
-      if (!teChunkedLast && !teOther) return ParseError.TRANSFER_ENCODING_NOT_CHUNKED;
     } else if (len === 10 && first === 0x63 /* c */ && equalsLower(buf, nameStart, nameEnd, "connection")) {
       let j = valueStart;
       while (j < valueEnd) {
