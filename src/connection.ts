@@ -28,7 +28,8 @@ import {
 } from "./http/parser.ts";
 import { ChunkedDecoder } from "./http/chunked.ts";
 import { type ErrorResponse, errorResponse, messageOf, ParseError } from "./http/errors.ts";
-import { chunkHeader, OutBuffer, scratch, statusLine } from "./http/writer.ts";
+import { chunkHeader, INVALID_RESPONSE, OutBuffer, scratch, statusLine } from "./http/writer.ts";
+import { fieldNameKind, isFieldValue, NAME_INVALID, NAME_LOWER } from "./http/chars.ts";
 import { dateLine } from "./http/date.ts";
 import { CR, LF } from "./http/chars.ts";
 import type { Admission, Job } from "./backpressure.ts";
@@ -105,7 +106,16 @@ const encoder = new TextEncoder();
 let fieldOut: OutBuffer = scratch;
 let fieldHasDate = false;
 let fieldClose = false;
+/** A field (or the status) that cannot go on the wire: the response is replaced by a 500. */
+let fieldBad = false;
 function writeField(value: string, name: string): void {
+  const kind = fieldNameKind(name);
+  if (kind !== NAME_LOWER) {
+    if (kind === NAME_INVALID) fieldBad = true;
+    else name = name.toLowerCase(); // a duck-typed Headers: framing fields are still ours
+  }
+  if (!isFieldValue(value)) fieldBad = true;
+  if (fieldBad) return;
   switch (name) {
     // Framing is ours to decide: the handler's values would contradict it.
     case "connection":
@@ -934,7 +944,14 @@ export class Connection implements SocketEvents, BodyOwner {
         continue;
       }
       if (ex.state === STREAM) {
-        this.#serializeStreamStart(out, ex);
+        if (!this.#serializeStreamStart(out, ex)) {
+          finished++; // answered with a 500: like a READY response
+          if (ex.close) {
+            closeAfter = true;
+            break;
+          }
+          continue;
+        }
         ex.state = STREAMING;
         streamEx = ex;
         break;
@@ -1039,13 +1056,17 @@ export class Connection implements SocketEvents, BodyOwner {
   }
 
   /** Status line and fields; `length` is the body length, or -1 for chunked. */
-  #serializeHead(out: OutBuffer, ex: Exchange, length: number): void {
+  #serializeHead(out: OutBuffer, ex: Exchange, length: number): boolean {
     const res = ex.response!;
-    out.latin1(statusLine(ex.status, res.statusText));
+    const mark = out.length;
+    const line = statusLine(ex.status, res.statusText);
+    out.latin1(line);
     fieldOut = out;
     fieldHasDate = false;
     fieldClose = false;
+    fieldBad = line === "";
     res.headers.forEach(writeField);
+    if (fieldBad) return this.#invalidHead(out, ex, mark);
     if (fieldClose) ex.close = true;
     if (!fieldHasDate) out.bytes(this.#date);
     const status = ex.status;
@@ -1063,6 +1084,19 @@ export class Connection implements SocketEvents, BodyOwner {
     }
     this.#connectionField(out, ex);
     out.crlf();
+    return true;
+  }
+
+  /** Replaces a head begun at `mark` that cannot go on the wire with a 500; its body is dropped. */
+  #invalidHead(out: OutBuffer, ex: Exchange, mark: number): false {
+    out.truncate(mark);
+    ex.error = INVALID_RESPONSE;
+    ex.status = 500;
+    ex.chunks = ex.text = null;
+    ex.reader?.cancel().catch(() => {});
+    ex.reader = ex.nextRead = null;
+    this.#serialize(out, ex);
+    return false;
   }
 
   #connectionField(out: OutBuffer, ex: Exchange): void {
@@ -1084,8 +1118,8 @@ export class Connection implements SocketEvents, BodyOwner {
     const isHead = ex.head.method === "HEAD";
     const chunks = ex.chunks;
     const text = ex.text;
-    this.#serializeHead(out, ex, chunks === null && text === null ? (isHead ? -1 : 0) : ex.chunkBytes);
-    if (!isHead) {
+    const valid = this.#serializeHead(out, ex, chunks === null && text === null ? (isHead ? -1 : 0) : ex.chunkBytes);
+    if (valid && !isHead) {
       if (text !== null) out.latin1(text);
       else if (chunks !== null) for (const c of chunks) out.bytes(c);
     }
@@ -1093,12 +1127,14 @@ export class Connection implements SocketEvents, BodyOwner {
     ex.text = null;
   }
 
-  #serializeStreamStart(out: OutBuffer, ex: Exchange): void {
+  /** False when the head was invalid and a complete 500 went out instead. */
+  #serializeStreamStart(out: OutBuffer, ex: Exchange): boolean {
     const isHead = ex.head.method === "HEAD";
-    this.#serializeHead(out, ex, ex.fixedLength);
-    if (isHead) return;
+    if (!this.#serializeHead(out, ex, ex.fixedLength)) return false;
+    if (isHead) return true;
     for (const c of ex.chunks!) this.#appendChunk(out, ex, c);
     ex.chunks = null;
+    return true;
   }
 
   #appendChunk(out: OutBuffer, ex: Exchange, c: Uint8Array): void {
