@@ -1092,6 +1092,7 @@ export class Connection implements SocketEvents, BodyOwner {
     out.truncate(mark);
     ex.error = INVALID_RESPONSE;
     ex.status = 500;
+    if (ex.head.method === "HEAD") ex.close = true; // the 500 carries a body a HEAD client would not read
     ex.chunks = ex.text = null;
     ex.reader?.cancel().catch(() => {});
     ex.reader = ex.nextRead = null;
