@@ -155,6 +155,16 @@ export function defineStrictSuite(runtime: string, serve: ServeFn): void {
       });
     });
 
+    it("HEAD with an invalid field: 500 and the connection closed (its error body is not for a HEAD)", async () => {
+      const k = ducks.findIndex(([name]) => name === "value with CRLF");
+      const { text, closed } = await rawRequest(port, `HEAD /duck/${k} HTTP/1.1\r\nHost: a\r\n\r\nGET / HTTP/1.1\r\nHost: a\r\n\r\n`);
+      assert.ok(text.startsWith("HTTP/1.1 500 Internal Server Error\r\n"), JSON.stringify(text.slice(0, 40)));
+      assert.match(text, /\r\nConnection: close\r\n/);
+      assert.ok(!text.toLowerCase().includes("injected"));
+      assert.equal(text.split("HTTP/1.1 ").length - 1, 1, "nothing answered after the close");
+      assert.equal(closed, true);
+    });
+
     it("a duck-typed response's framing fields in any case are the server's", async () => {
       routes["/duck-framing"] = () =>
         duck({ fields: [["Content-Length", "999"], ["Transfer-Encoding", "chunked"], ["X-Kept", "yes"]], body: "fixed" });
