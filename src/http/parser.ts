@@ -98,47 +98,23 @@ export function findHeadEnd(
   scan: HeadScan,
   limits: HeadLimits,
 ): number {
-  let i = scan.pos;
+  const from = scan.pos;
+  let i = from;
   while (i < end) {
     // Header lines are short: a plain loop over the first 64 bytes beats the
     // fixed cost of a native indexOf call (measured in bench/core_bench.ts);
     // longer lines go on with indexOf, the runtime's memchr.
-    //
-    // A CR is only ever the first half of a line end: one followed by
-    // anything but LF (RFC 9112 §2.2 "bare CR") is refused as soon as that
-    // next byte is here, not after the headers timeout.
     let lf = -1;
-    let cr = -1;
     const near = Math.min(end, i + 64);
     for (let k = i; k < near; k++) {
-      const b = buf[k];
-      if (b === LF) {
+      if (buf[k] === LF) {
         lf = k;
         break;
       }
-      if (b === CR) {
-        cr = k;
-        break;
-      }
     }
-    if (lf === -1 && cr === -1 && near < end) {
+    if (lf === -1 && near < end) {
       lf = buf.indexOf(LF, near);
       if (lf >= end) lf = -1;
-      cr = buf.indexOf(CR, near);
-      if (cr >= end || (lf !== -1 && cr > lf)) cr = -1;
-    }
-    if (cr !== -1) {
-      if (cr + 1 === end) {
-        // The LF may be in the next read: resume at this CR.
-        scan.pos = cr;
-        break;
-      }
-      if (buf[cr + 1] !== LF) {
-        scan.error = ParseError.INVALID_LINE_ENDING;
-        return HEAD_ERROR;
-      }
-      // A bare LF before the CR is caught below.
-      if (lf === -1 || lf > cr) lf = cr + 1;
     }
     if (lf === -1) {
       scan.pos = end;
@@ -208,6 +184,18 @@ export function findHeadEnd(
   } else if (end - start > limits.maxHeaderBytes) {
     scan.error = ParseError.HEADERS_TOO_LARGE;
     return HEAD_ERROR;
+  }
+  // A CR is only ever the first half of a line end; one followed by any
+  // other byte (RFC 9112 §2.2 "bare CR") can stop a head from ever ending
+  // ("GET / HTTP/1.1\rHost: a\r\r"), so it is refused now rather than at the
+  // headers timeout. Only this read's bytes are looked at (from the byte
+  // before them: a CR that ended the last read), and only for a head that
+  // is still incomplete: a complete one is checked byte by byte by parseHead.
+  for (let k = from > start ? from - 1 : start; k < end - 1; k++) {
+    if (buf[k] === CR && buf[k + 1] !== LF) {
+      scan.error = ParseError.INVALID_LINE_ENDING;
+      return HEAD_ERROR;
+    }
   }
   return HEAD_INCOMPLETE;
 }
