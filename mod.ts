@@ -20,7 +20,8 @@ import type { Transport } from "./src/socket.ts";
 import { nodeTransport } from "./adapters/node.ts";
 import { denoTransport } from "./adapters/deno.ts";
 import { bunTransport } from "./adapters/bun.ts";
-import { type Server, serveWith } from "./src/server.ts";
+import type { Server } from "./src/server.ts";
+import { serveWith } from "./src/serve.ts";
 import type { ServeOptions } from "./src/options.ts";
 
 export type { CloseOptions, CloseSummary, Server, ServerStats } from "./src/server.ts";
@@ -28,8 +29,9 @@ export type { ExecutionContext, FetchHandler, ServeOptions } from "./src/options
 export type { ConnInfo, NetAddr, SocketAddress } from "./src/fetch/conn_info.ts";
 export type { ListenAddress, Listener, ListenOptions, Socket, SocketEvents, Transport } from "./src/socket.ts";
 export { DEFAULTS } from "./src/options.ts";
-export { serveWith } from "./src/server.ts";
-export type { ClusterServer, ClusterTransport, PrimaryChannel, ProcessControl, WorkerEvents, WorkerHandle, WorkerInfo } from "./src/cluster.ts";
+export { serveWith } from "./src/serve.ts";
+export type { ClusterServer, WorkerInfo } from "./src/cluster.ts";
+export type { ClusterTransport, PrimaryChannel, ProcessControl, WorkerEvents, WorkerHandle } from "./src/process.ts";
 export { statsResponse, toPrometheus } from "./src/stats.ts";
 export type { OverloadStrategy } from "./src/backpressure.ts";
 

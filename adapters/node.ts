@@ -10,12 +10,28 @@
  * @module
  */
 
-import { nodeTransport } from "./node_transport.ts";
-import { type Server, serveWith } from "../src/server.ts";
+import type { Server } from "../src/server.ts";
+import { serveWith } from "../src/serve.ts";
 import type { ServeOptions } from "../src/options.ts";
-export type { ClusterServer, ClusterTransport, PrimaryChannel, ProcessControl, WorkerEvents, WorkerHandle, WorkerInfo } from "../src/cluster.ts";
+import type { ClusterTransport } from "../src/process.ts";
+import { onProcessSignals } from "./_node_api/process_ipc.ts";
+import { listenNode } from "./node/listener.ts";
+import { nodeProcesses } from "./node/process.ts";
+export type { ClusterServer, WorkerInfo } from "../src/cluster.ts";
+export type { ClusterTransport, PrimaryChannel, ProcessControl, WorkerEvents, WorkerHandle } from "../src/process.ts";
 
-export { nodeTransport };
+/**
+ * The `node:net` transport: connections from `./node/listener.ts` as the
+ * sockets of `./node/socket.ts`, workers from `./node/process.ts`.
+ * `reusePort` needs Node ≥ 22.12 (or ≥ 23.1) and an OS with SO_REUSEPORT
+ * (Linux, FreeBSD); elsewhere Node rejects the listen.
+ */
+export const nodeTransport: ClusterTransport = {
+  runtime: "node",
+  onSignals: onProcessSignals,
+  processes: nodeProcesses(),
+  listen: listenNode,
+};
 
 /**
  * Serves `options.fetch` over HTTP/1.1 with Node's `net` module.

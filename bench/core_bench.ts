@@ -4,7 +4,7 @@
 //
 //   node_modules/.bin/node bench/core_bench.ts      (or: deno run -A / bun)
 import { Hono } from "hono";
-import { serveWith } from "../src/server.ts";
+import { serveWith } from "../src/serve.ts";
 import type { Socket, SocketEvents, Transport } from "../src/socket.ts";
 
 const N = Number((globalThis as { process?: { env: Record<string, string> } }).process?.env?.N ?? 200_000);

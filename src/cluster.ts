@@ -3,10 +3,11 @@
  * all accept on one port with SO_REUSEPORT, under a supervisor in the
  * process that called `serve()` (the primary).
  *
- * This module is the runtime-free part: the worker table, the restart
- * policy, stats aggregation and the message format. Spawning processes,
- * carrying messages and signals is the transport's {@linkcode ProcessControl}
- * (`transport.processes`), one per adapter.
+ * This module is the runtime-free supervisor: the worker table, the restart
+ * policy, and the glue a worker runs. The message format and the process
+ * seam ({@linkcode ProcessControl}: spawning processes, carrying messages,
+ * exiting; `transport.processes`, one per adapter) live in `src/process.ts`;
+ * summing the workers' stats is `sumStats` in `src/stats.ts`.
  *
  * How it runs: the primary spawns each worker by re-running the entry script
  * with the same runtime flags and {@linkcode WORKER_ID_ENV} set. In a worker,
@@ -14,9 +15,7 @@
  * (with `reusePort`, on the port the primary gave in {@linkcode WORKER_PORT_ENV}),
  * reports `listening`, then its stats every second, and closes gracefully
  * then exits on SIGTERM/SIGINT, on a `close` message, or when the primary
- * goes away. Messages are single-line JSON strings with a marker prefix, so
- * they can travel over an IPC channel (Node, Bun) or as lines on a pipe
- * (Deno, which has no IPC) mixed with the worker's own output.
+ * goes away.
  *
  * @module
  */
@@ -25,98 +24,20 @@ import { listenUrl } from "./_util/url.ts";
 import type { Transport } from "./socket.ts";
 import type { CloseOptions, CloseSummary, Server } from "./server.ts";
 import { resolveOptions, type ServeOptions } from "./options.ts";
-import { LATENCY_BUCKETS_MS, type ServerStats } from "./stats.ts";
+import { addStats, countersOnly, emptyStats, type ServerStats, sumStats } from "./stats.ts";
+import {
+  type ClusterTransport,
+  decodeMessage,
+  encodeMessage,
+  type ProcessControl,
+  WORKER_ID_ENV,
+  WORKER_PORT_ENV,
+  type WorkerHandle,
+} from "./process.ts";
 
-/** Environment variable that marks a worker process; its value is the worker id (1..N). */
-export const WORKER_ID_ENV = "ANYSERVE_WORKER_ID";
-/** Environment variable with the port a worker must listen on. */
-export const WORKER_PORT_ENV = "ANYSERVE_WORKER_PORT";
 /** How often a worker reports its stats. */
 export const STATS_INTERVAL_MS = 1000;
-/** Prefix of every protocol line, so a line protocol can share a pipe with the worker's output. */
-export const MESSAGE_PREFIX = "\u001eanyserve:";
 
-/** What a worker tells the primary. */
-export type WorkerMessage =
-  | { t: "listening"; hostname: string; port: number }
-  | { t: "stats"; stats: ServerStats }
-  | { t: "closing" }
-  | { t: "closed"; finished: number; cut: number };
-
-/** What the primary tells a worker. */
-export type PrimaryMessage = { t: "close"; deadlineMs: number };
-
-/** Encodes a message as one line (no newline). */
-export function encodeMessage(message: WorkerMessage | PrimaryMessage): string {
-  return MESSAGE_PREFIX + JSON.stringify(message);
-}
-
-/** Decodes a line from {@linkcode encodeMessage}; null for anything else (e.g. a log line). */
-export function decodeMessage(line: string): WorkerMessage | PrimaryMessage | null {
-  if (!line.startsWith(MESSAGE_PREFIX)) return null;
-  try {
-    const m = JSON.parse(line.slice(MESSAGE_PREFIX.length)) as { t?: unknown };
-    return m !== null && typeof m === "object" && typeof m.t === "string" ? (m as WorkerMessage | PrimaryMessage) : null;
-  } catch {
-    return null;
-  }
-}
-
-/** A spawned worker process, as the primary holds it. */
-export interface WorkerHandle {
-  /** OS process id. */
-  readonly pid: number;
-  /** Sends one encoded message line to the worker (best effort). */
-  send(line: string): void;
-  /** Sends a signal. */
-  kill(signal: "SIGTERM" | "SIGKILL"): void;
-}
-
-/** What a spawned worker reports to the primary. */
-export interface WorkerEvents {
-  /** One encoded message line arrived. */
-  message(line: string): void;
-  /** The process exited (code null when killed by a signal). Called once. */
-  exit(code: number | null, signal: string | null): void;
-}
-
-/** A worker's link to its primary. */
-export interface PrimaryChannel {
-  /** Sends one encoded message line; resolves once it is handed to the OS. */
-  send(line: string): Promise<void>;
-}
-
-/**
- * The process side of a runtime, as a transport provides it: spawning
- * workers, the worker-to-primary channel, and exiting.
- */
-export interface ProcessControl {
-  /** Reads an environment variable; undefined when unset or not readable. */
-  env(name: string): string | undefined;
-  /**
-   * Throws an Error saying why this process cannot spawn workers (e.g. a
-   * missing runtime flag), before anything is spawned.
-   */
-  assertCanSpawn(): void;
-  /**
-   * Re-runs the entry script (same runtime, same flags, same arguments) with
-   * `env` added to this process's environment.
-   */
-  spawnWorker(env: Record<string, string>, events: WorkerEvents): WorkerHandle;
-  /**
-   * In a worker: opens the channel to the primary. `message` gets lines the
-   * primary sends; `disconnect` is called once if the primary goes away.
-   */
-  connectPrimary(events: { message(line: string): void; disconnect(): void }): PrimaryChannel;
-  /** Ends this process. */
-  exit(code: number): void;
-}
-
-/** A transport that can also run worker processes. */
-export interface ClusterTransport extends Transport {
-  /** Process spawning and messaging; absent where the runtime cannot. */
-  readonly processes?: ProcessControl;
-}
 
 /** Restart policy settings; see {@linkcode RestartPolicy}. */
 export interface RestartPolicyOptions {
@@ -168,89 +89,6 @@ export class RestartPolicy {
   get recentRestarts(): number {
     return this.#restarts.length;
   }
-}
-
-/** An empty {@linkcode ServerStats}. */
-export function emptyStats(): ServerStats {
-  return {
-    uptimeMs: 0,
-    connections: { active: 0, total: 0, refused: 0, timedOut: 0, byState: { idle: 0, reading: 0, processing: 0, writing: 0, closing: 0 }, parked: 0 },
-    requests: {
-      total: 0,
-      inFlight: 0,
-      queued: 0,
-      byStatusClass: { "1xx": 0, "2xx": 0, "3xx": 0, "4xx": 0, "5xx": 0 },
-      errors: 0,
-      refused: 0,
-      dropped: 0,
-      shed: 0,
-      aborted: 0,
-    },
-    bytes: { in: 0, out: 0 },
-    latencyMs: { p50: 0, p90: 0, p99: 0, max: 0, count: 0, buckets: new Array<number>(LATENCY_BUCKETS_MS.length + 1).fill(0) },
-  };
-}
-
-/** Adds every number in `from` into `into`, recursively (arrays element-wise). */
-function addInto(into: Record<string, unknown>, from: Record<string, unknown>): void {
-  for (const key of Object.keys(into)) {
-    const a = into[key];
-    const b = from[key];
-    if (typeof a === "number" && typeof b === "number") into[key] = a + b;
-    else if (Array.isArray(a) && Array.isArray(b)) for (let i = 0; i < a.length; i++) a[i] += typeof b[i] === "number" ? b[i] : 0;
-    else if (a !== null && typeof a === "object" && b !== null && typeof b === "object") {
-      addInto(a as Record<string, unknown>, b as Record<string, unknown>);
-    }
-  }
-}
-
-/** Upper bound (ms) of the bucket holding percentile `p`, as `StatsCounters.percentile` computes it. */
-function percentile(buckets: readonly number[], max: number, p: number): number {
-  let total = 0;
-  for (const n of buckets) total += n;
-  if (total === 0) return 0;
-  const want = p * total;
-  let seen = 0;
-  for (let i = 0; i < buckets.length; i++) {
-    seen += buckets[i];
-    if (seen >= want) return i < LATENCY_BUCKETS_MS.length ? Math.min(LATENCY_BUCKETS_MS[i], max) : max;
-  }
-  return max;
-}
-
-/**
- * Sums several servers' stats into one: counters and gauges add up, latency
- * histograms add bucket by bucket and the percentiles are recomputed from
- * the sum (not averaged), `max` is the largest, `uptimeMs` the largest.
- */
-export function sumStats(list: readonly ServerStats[]): ServerStats {
-  const sum = emptyStats();
-  let max = 0;
-  let uptime = 0;
-  for (const s of list) {
-    addInto(sum as unknown as Record<string, unknown>, s as unknown as Record<string, unknown>);
-    if (s.latencyMs.max > max) max = s.latencyMs.max;
-    if (s.uptimeMs > uptime) uptime = s.uptimeMs;
-  }
-  const l = sum.latencyMs;
-  l.max = max;
-  l.p50 = percentile(l.buckets, max, 0.5);
-  l.p90 = percentile(l.buckets, max, 0.9);
-  l.p99 = percentile(l.buckets, max, 0.99);
-  sum.uptimeMs = uptime;
-  return sum;
-}
-
-/** `stats` with its gauges (open connections, in-flight work) zeroed: what an exited worker leaves behind. */
-export function countersOnly(stats: ServerStats): ServerStats {
-  const s = structuredClone(stats);
-  s.connections.active = 0;
-  s.connections.parked = 0;
-  for (const k of Object.keys(s.connections.byState) as (keyof ServerStats["connections"]["byState"])[]) s.connections.byState[k] = 0;
-  s.requests.inFlight = 0;
-  s.requests.queued = 0;
-  s.uptimeMs = 0;
-  return s;
 }
 
 /** One worker slot as `server.workers` reports it. */
@@ -433,7 +271,7 @@ class Supervisor implements ClusterServer {
   #onExit(slot: Slot, handle: WorkerHandle, startedAt: number, code: number | null, signal: string | null): void {
     if (slot.handle !== handle) return;
     slot.handle = null;
-    if (slot.last !== null) addInto(this.#retired as unknown as Record<string, unknown>, countersOnly(slot.last) as unknown as Record<string, unknown>);
+    if (slot.last !== null) addStats(this.#retired, countersOnly(slot.last));
     slot.last = null;
     slot.markExited();
     const how = signal !== null ? `signal ${signal}` : `code ${code}`;

@@ -1,22 +1,9 @@
 import { test } from "node:test";
 import * as assert from "node:assert/strict";
-import {
-  type ClusterServer,
-  type ClusterTransport,
-  countersOnly,
-  decodeMessage,
-  emptyStats,
-  encodeMessage,
-  type ProcessControl,
-  RestartPolicy,
-  serveWorkers,
-  sumStats,
-  WORKER_ID_ENV,
-  WORKER_PORT_ENV,
-  type WorkerEvents,
-} from "./cluster.ts";
+import { type ClusterServer, RestartPolicy, serveWorkers } from "./cluster.ts";
+import { type ClusterTransport, decodeMessage, encodeMessage, type ProcessControl, WORKER_ID_ENV, WORKER_PORT_ENV, type WorkerEvents } from "./process.ts";
 import { resolveOptions } from "./options.ts";
-import type { ServerStats } from "./stats.ts";
+import { countersOnly, emptyStats, type ServerStats, sumStats } from "./stats.ts";
 
 test("RestartPolicy: delays double per restart within the window, up to the cap", () => {
   const p = new RestartPolicy({ baseDelayMs: 100, maxDelayMs: 1000, maxRestarts: 10, windowMs: 60_000 });

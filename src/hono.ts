@@ -17,10 +17,14 @@
  * @module
  */
 
-import type { ConnInfo as AnyserveConnInfo } from "./fetch/conn_info.ts";
+import type { ConnInfo } from "./fetch/conn_info.ts";
 
-/** Hono's `ConnInfo` shape (`hono/conninfo`). */
-export interface ConnInfo {
+/**
+ * What {@linkcode getConnInfo} returns: Hono's `ConnInfo` shape
+ * (`hono/conninfo`), not anyserve's {@linkcode ConnInfo} (the handler's
+ * `env`, which it is read from).
+ */
+export interface HonoConnInfo {
   /** The client side of the connection. */
   remote: {
     address?: string;
@@ -29,6 +33,9 @@ export interface ConnInfo {
     transport?: "tcp" | "udp";
   };
 }
+
+/** @deprecated The old name of {@linkcode HonoConnInfo}, kept for existing imports; anyserve's own `ConnInfo` is the handler's `env`. */
+export type { HonoConnInfo as ConnInfo };
 
 /** The part of a Hono `Context` this helper reads. */
 export interface ContextLike {
@@ -135,8 +142,8 @@ function forwardedFor(value: string): string[] {
  * @throws {TypeError} when `c.env` is not anyserve's connection info, or
  *   `trustProxy` does not name a header (the old `true` / hop count)
  */
-export function getConnInfo(c: ContextLike, options: GetConnInfoOptions = {}): ConnInfo {
-  const env = c.env as Partial<AnyserveConnInfo> | undefined;
+export function getConnInfo(c: ContextLike, options: GetConnInfoOptions = {}): HonoConnInfo {
+  const env = c.env as Partial<ConnInfo> | undefined;
   if (env === undefined || env === null || typeof env.remoteAddr !== "object") {
     throw new TypeError(`Invalid c.env "${String(env)}": getConnInfo needs a request served by anyserve`);
   }

@@ -13,7 +13,6 @@ import { Connection, type ConnectionHost, refusedConnectionBytes } from "./conne
 import { type Admission, BackpressureManager, type Job } from "./backpressure.ts";
 import { ConnectionPool } from "./pool.ts";
 import { type ServerStats, StatsCounters } from "./stats.ts";
-import { serveWorkers } from "./cluster.ts";
 
 export type { ServerStats } from "./stats.ts";
 
@@ -322,15 +321,14 @@ class ServerImpl implements Server, ConnectionHost {
 }
 
 /**
- * Starts a server on `transport`. Adapters wrap this as `serve(options)`.
+ * One single-process server on `transport`, listening at once. Use
+ * `serveWith` (`src/serve.ts`), which also runs workers.
  * @param transport the runtime binding
  * @param options the handler, address and limits
  * @returns the running server
  * @throws {TypeError} when `options.fetch` is not a function
  * @throws {RangeError} when a numeric option is out of range
  */
-export function serveWith(transport: Transport, options: ServeOptions): Server {
-  // Multi-process: a supervisor here, or a reusePort listener in a worker (src/cluster.ts).
-  if (options?.workers !== undefined) return serveWorkers(transport, options, (o) => new ServerImpl(transport, o));
+export function createServer(transport: Transport, options: ServeOptions): Server {
   return new ServerImpl(transport, options);
 }

@@ -2,7 +2,8 @@
  * Server statistics: counters, gauges and a latency histogram, cheap enough
  * to leave on (a few integer adds per request and one `performance.now()`
  * at each end). Formatting lives in {@linkcode toPrometheus}; the counters
- * know nothing about it.
+ * know nothing about it. {@linkcode sumStats} adds several servers' stats
+ * into one (the workers of `serve({ workers })`).
  *
  * @module
  */
@@ -76,17 +77,108 @@ export class StatsCounters {
 
   /** The upper bound (ms) of the bucket holding percentile `p` (0..1). */
   percentile(p: number): number {
-    let total = 0;
-    for (const n of this.latency) total += n;
-    if (total === 0) return 0;
-    const want = p * total;
-    let seen = 0;
-    for (let i = 0; i < this.latency.length; i++) {
-      seen += this.latency[i];
-      if (seen >= want) return i < LATENCY_BUCKETS_MS.length ? Math.min(LATENCY_BUCKETS_MS[i], this.latencyMax) : this.latencyMax;
-    }
-    return this.latencyMax;
+    return percentile(this.latency, this.latencyMax, p);
   }
+}
+
+/**
+ * The upper bound (ms) of the latency bucket holding percentile `p` (0..1),
+ * capped at `max` (the overflow bucket reports `max`).
+ * @param buckets counts per bucket, as {@linkcode LATENCY_BUCKETS_MS} plus one overflow bucket
+ * @param max the largest latency recorded
+ * @param p the percentile, 0..1
+ */
+export function percentile(buckets: ArrayLike<number>, max: number, p: number): number {
+  let total = 0;
+  for (let i = 0; i < buckets.length; i++) total += buckets[i];
+  if (total === 0) return 0;
+  const want = p * total;
+  let seen = 0;
+  for (let i = 0; i < buckets.length; i++) {
+    seen += buckets[i];
+    if (seen >= want) return i < LATENCY_BUCKETS_MS.length ? Math.min(LATENCY_BUCKETS_MS[i], max) : max;
+  }
+  return max;
+}
+
+// Summing several servers' stats (the workers of a cluster) into one.
+
+/** An empty {@linkcode ServerStats}. */
+export function emptyStats(): ServerStats {
+  return {
+    uptimeMs: 0,
+    connections: { active: 0, total: 0, refused: 0, timedOut: 0, byState: { idle: 0, reading: 0, processing: 0, writing: 0, closing: 0 }, parked: 0 },
+    requests: {
+      total: 0,
+      inFlight: 0,
+      queued: 0,
+      byStatusClass: { "1xx": 0, "2xx": 0, "3xx": 0, "4xx": 0, "5xx": 0 },
+      errors: 0,
+      refused: 0,
+      dropped: 0,
+      shed: 0,
+      aborted: 0,
+    },
+    bytes: { in: 0, out: 0 },
+    latencyMs: { p50: 0, p90: 0, p99: 0, max: 0, count: 0, buckets: new Array<number>(LATENCY_BUCKETS_MS.length + 1).fill(0) },
+  };
+}
+
+/**
+ * Adds every counter and gauge of `from` into `into` (latency buckets bucket
+ * by bucket; the percentiles and `max` are summed too, so recompute them, as
+ * {@linkcode sumStats} does, before reading them).
+ */
+export function addStats(into: ServerStats, from: ServerStats): void {
+  addInto(into as unknown as Record<string, unknown>, from as unknown as Record<string, unknown>);
+}
+
+/** Adds every number in `from` into `into`, recursively (arrays element-wise). */
+function addInto(into: Record<string, unknown>, from: Record<string, unknown>): void {
+  for (const key of Object.keys(into)) {
+    const a = into[key];
+    const b = from[key];
+    if (typeof a === "number" && typeof b === "number") into[key] = a + b;
+    else if (Array.isArray(a) && Array.isArray(b)) for (let i = 0; i < a.length; i++) a[i] += typeof b[i] === "number" ? b[i] : 0;
+    else if (a !== null && typeof a === "object" && b !== null && typeof b === "object") {
+      addInto(a as Record<string, unknown>, b as Record<string, unknown>);
+    }
+  }
+}
+
+/**
+ * Sums several servers' stats into one: counters and gauges add up, latency
+ * histograms add bucket by bucket and the percentiles are recomputed from
+ * the sum (not averaged), `max` is the largest, `uptimeMs` the largest.
+ */
+export function sumStats(list: readonly ServerStats[]): ServerStats {
+  const sum = emptyStats();
+  let max = 0;
+  let uptime = 0;
+  for (const s of list) {
+    addStats(sum, s);
+    if (s.latencyMs.max > max) max = s.latencyMs.max;
+    if (s.uptimeMs > uptime) uptime = s.uptimeMs;
+  }
+  const l = sum.latencyMs;
+  l.max = max;
+  l.p50 = percentile(l.buckets, max, 0.5);
+  l.p90 = percentile(l.buckets, max, 0.9);
+  l.p99 = percentile(l.buckets, max, 0.99);
+  sum.uptimeMs = uptime;
+  return sum;
+}
+
+/** `stats` with its gauges (open connections, in-flight work) zeroed: what an exited worker leaves behind. */
+export function countersOnly(stats: ServerStats): ServerStats {
+  const s = structuredClone(stats);
+  s.connections.active = 0;
+  s.connections.parked = 0;
+  for (const k of Object.keys(s.connections.byState) as (keyof ServerStats["connections"]["byState"])[]) s.connections.byState[k] = 0;
+  s.requests.inFlight = 0;
+  s.requests.queued = 0;
+  s.uptimeMs = 0;
+  return s;
 }
 
 /**

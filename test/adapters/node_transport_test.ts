@@ -1,5 +1,5 @@
-// The socket contract on Node, through adapters/node_transport.ts.
-import { nodeTransport } from "../../adapters/node_transport.ts";
+// The socket contract on Node, through adapters/node.ts (adapters/node/).
+import { nodeTransport } from "../../adapters/node.ts";
 import { describeSocketContract } from "../helpers/socket_contract.ts";
 
 const isNode = !("Deno" in globalThis) && !("Bun" in globalThis);

@@ -1,5 +1,5 @@
 /**
- * The few parts of Deno's network API that `adapters/deno.ts` uses, typed
+ * The few parts of Deno's network API that the Deno adapter (`adapters/deno.ts`, `adapters/deno/`) uses, typed
  * structurally so the published declarations compile without Deno's types.
  * Only what the adapter touches is listed; shapes follow Deno 2.
  *
@@ -53,4 +53,11 @@ export interface DenoNamespace {
    * `reusePort` can be asked for without Deno exiting the process.
    */
   listenDatagram?: unknown;
+}
+
+/** The `Deno` global; throws where there is none. */
+export function deno(): DenoNamespace {
+  const d = (globalThis as { Deno?: DenoNamespace }).Deno;
+  if (d === undefined) throw new Error("adapters/deno.ts needs the Deno runtime: use anyserve/node or anyserve/bun elsewhere");
+  return d;
 }

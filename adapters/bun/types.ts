@@ -1,5 +1,5 @@
 /**
- * The few parts of Bun's TCP API that `adapters/bun.ts` uses, typed
+ * The few parts of Bun's TCP API that the Bun adapter (`adapters/bun.ts`, `adapters/bun/`) uses, typed
  * structurally so the published declarations compile without `bun-types`.
  * Only what the adapter touches is listed; shapes follow Bun 1.4.
  *
@@ -67,4 +67,11 @@ export interface BunTCPListener {
 /** The parts of the `Bun` global the adapter uses. */
 export interface BunNamespace {
   listen<Data>(options: BunListenOptions<Data>): BunTCPListener;
+}
+
+/** The `Bun` global; throws where there is none. */
+export function bun(): BunNamespace {
+  const b = (globalThis as { Bun?: BunNamespace }).Bun;
+  if (b === undefined) throw new Error("adapters/bun.ts needs the Bun runtime: use anyserve/node or anyserve/deno elsewhere");
+  return b;
 }

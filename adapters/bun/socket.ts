@@ -1,0 +1,188 @@
+/**
+ * One `Bun.listen` socket as a core {@linkcode Socket}: Bun's handler
+ * callbacks in, an ordered unsent tail out.
+ *
+ * @module
+ */
+
+import type { Socket, SocketEvents } from "../../src/socket.ts";
+import type { BunSocket as BunTcpSocket } from "./types.ts";
+
+/** A Bun socket whose `data` slot holds our wrapper. */
+export type BunSocket_ = BunTcpSocket<BunSocket>;
+
+const EVENTS_NOT_STARTED: SocketEvents = {
+  data() {},
+  drain() {},
+  end() {},
+  close() {},
+};
+
+/** A peer FIN that arrived while paused or before start: delivered after the held data. */
+const HELD_END = null;
+
+/**
+ * One Bun TCP socket. Bun's `write()` takes what the kernel accepts and
+ * returns that count, buffering nothing: the unsent tail is kept here, in
+ * order, and finished on Bun's `drain`, never dropped. `end()` waits for the
+ * tail too (Bun's own `end()` would drop it), then half-closes with
+ * `shutdown()`: Bun's `end()` closes the socket at once, even with
+ * `allowHalfOpen`, while `shutdown()` sends FIN, keeps reading, and closes
+ * when the peer's FIN arrives, as Node's `end()` does. (Bun then reports
+ * `close` without an `end` first.)
+ *
+ * Bun hands each `data` callback a fresh Buffer of exactly the bytes read
+ * (its own ArrayBuffer, offset 0), so ownership passes to the core without a
+ * copy. Bun also calls `drain` when nothing was pending (once after open):
+ * only a drain after `write()` returned false reaches the core. `close` is
+ * delivered asynchronously (Bun's `terminate()` runs the close handler
+ * synchronously), never from inside a method the core called, as on Node.
+ */
+export class BunSocket implements Socket {
+  #s: BunSocket_;
+  #events: SocketEvents = EVENTS_NOT_STARTED;
+  #started = false;
+  #tail: Uint8Array[] = [];
+  #needDrain = false;
+  #paused = false;
+  /** Data (and `HELD_END` for a FIN) that came while paused or before start. */
+  #held: (Uint8Array | typeof HELD_END)[] = [];
+  #closed = false;
+  #closeDelivered = false;
+  #ending = false;
+  readonly remoteAddress: string;
+  readonly remotePort: number;
+  readonly localAddress: string;
+  readonly localPort: number;
+
+  constructor(s: BunSocket_) {
+    this.#s = s;
+    this.remoteAddress = s.remoteAddress ?? "";
+    this.remotePort = s.remotePort ?? 0;
+    this.localAddress = s.localAddress ?? "";
+    this.localPort = s.localPort ?? 0;
+  }
+
+  start(events: SocketEvents): void {
+    if (this.#started) throw new Error("Socket.start() called twice");
+    this.#started = true;
+    this.#events = events;
+    if (this.#held.length > 0 && !this.#paused) queueMicrotask(() => this.#deliverHeld());
+    if (this.#closed && this.#closeDelivered) queueMicrotask(() => events.close());
+  }
+
+  write(bytes: Uint8Array): boolean {
+    if (this.#closed || this.#ending) return false;
+    if (this.#tail.length > 0) {
+      this.#tail.push(bytes);
+      this.#needDrain = true;
+      return false;
+    }
+    if (bytes.length === 0) return true;
+    const n = this.#s.write(bytes);
+    if (n >= bytes.length) return true;
+    if (n < 0) {
+      // Closed underneath us (a reset peer). Bun does not always report
+      // `close` for it while we are writing, so end the socket ourselves.
+      this.destroy();
+      return false;
+    }
+    this.#tail.push(n === 0 ? bytes : bytes.subarray(n));
+    this.#needDrain = true;
+    return false;
+  }
+
+  pause(): void {
+    if (this.#paused) return;
+    this.#paused = true;
+    if (!this.#closed) this.#s.pause();
+  }
+
+  resume(): void {
+    if (!this.#paused) return;
+    this.#paused = false;
+    if (this.#closed) return;
+    this.#s.resume();
+    // Never deliver from inside resume(): the core may be mid-update.
+    if (this.#held.length > 0) queueMicrotask(() => this.#deliverHeld());
+  }
+
+  end(): void {
+    if (this.#closed || this.#ending) return;
+    this.#ending = true;
+    if (this.#tail.length === 0) this.#s.shutdown();
+  }
+
+  destroy(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#tail.length = 0;
+    this.#held.length = 0;
+    this.#s.terminate(); // runs onClose synchronously; it defers the event
+    this.onClose();
+  }
+
+  #deliverHeld(): void {
+    const held = this.#held;
+    while (held.length > 0 && !this.#paused && !this.#closed && this.#started) {
+      const item = held.shift()!;
+      if (item === HELD_END) this.#events.end();
+      else this.#events.data(item);
+    }
+  }
+
+  /** Bun: the kernel can take more. Send the tail, then tell the core. */
+  onDrain(): void {
+    if (this.#closed) return;
+    const tail = this.#tail;
+    while (tail.length > 0) {
+      const b = tail[0];
+      const n = this.#s.write(b);
+      if (n < 0) {
+        this.destroy();
+        return;
+      }
+      if (n < b.length) {
+        tail[0] = b.subarray(n);
+        return;
+      }
+      tail.shift();
+    }
+    if (this.#ending) {
+      this.#s.shutdown();
+      return;
+    }
+    if (this.#needDrain) {
+      this.#needDrain = false;
+      this.#events.drain();
+    }
+  }
+
+  onData(bytes: Uint8Array): void {
+    if (this.#closed) return;
+    if (this.#paused || !this.#started || this.#held.length > 0) this.#held.push(bytes);
+    else this.#events.data(bytes);
+  }
+
+  onEnd(): void {
+    if (this.#closed) return;
+    if (this.#paused || !this.#started || this.#held.length > 0) this.#held.push(HELD_END);
+    else this.#events.end();
+  }
+
+  onError(): void {
+    // Never thrown: the socket is cut, and `close` follows.
+    if (!this.#closed) this.destroy();
+  }
+
+  onClose(): void {
+    this.#closed = true;
+    if (this.#closeDelivered) return;
+    this.#closeDelivered = true;
+    this.#tail.length = 0;
+    this.#held.length = 0;
+    if (!this.#started) return; // start() delivers it
+    const events = this.#events;
+    queueMicrotask(() => events.close());
+  }
+}

@@ -1,0 +1,254 @@
+/**
+ * One `Deno.Conn` as a core {@linkcode Socket}: a read loop into a buffer
+ * sized to the traffic, and an ordered write queue.
+ *
+ * @module
+ */
+
+import type { Socket, SocketEvents } from "../../src/socket.ts";
+import type { DenoConn } from "./types.ts";
+
+/**
+ * Read copies are cut from a shared slab, as Node's Buffer pool does: one
+ * allocation per 64 KiB of traffic instead of one per read. A view handed to
+ * the core keeps its slab alive; the slab is never written where a view was
+ * cut, so views stay valid.
+ */
+const READ_SLAB_BYTES = 64 * 1024;
+let readSlab = new Uint8Array(READ_SLAB_BYTES);
+let readSlabPos = 0;
+function copyOut(src: Uint8Array, n: number): Uint8Array {
+  if (readSlabPos + n > readSlab.length) {
+    readSlab = new Uint8Array(Math.max(READ_SLAB_BYTES, n));
+    readSlabPos = 0;
+  }
+  readSlab.set(src.subarray(0, n), readSlabPos);
+  const view = readSlab.subarray(readSlabPos, readSlabPos + n);
+  readSlabPos += n;
+  return view;
+}
+
+const EVENTS_NOT_STARTED: SocketEvents = { data() {}, drain() {}, end() {}, close() {} };
+
+/** Read buffer sizes: small while requests are small, grown while reads fill it. */
+const MIN_READ_BYTES = 2 * 1024;
+const MAX_READ_BYTES = 64 * 1024;
+/** Queued output above which `write()` reports backpressure. */
+const HIGH_WATER_BYTES = 64 * 1024;
+
+/**
+ * One Deno TCP connection. Deno's reads are pull-based: a loop reads into a
+ * buffer owned by this socket (sized to the traffic, so an idle connection
+ * holds only a small one) and hands the core a copy of what arrived.
+ * Writes are queued and written in order by one write loop, which also
+ * finishes partial writes (`conn.write` may take less than it was given).
+ *
+ * `end()` is Node's half-close: once the queue is out the write side is shut
+ * (FIN) and the connection closes when the peer's FIN has been read too.
+ * `close` is always delivered asynchronously, never from inside a method the
+ * core called, as on Node.
+ */
+export class DenoSocket implements Socket {
+  #conn: DenoConn;
+  #events: SocketEvents = EVENTS_NOT_STARTED;
+  #readSize = MIN_READ_BYTES;
+  #reading = false;
+  #paused = false;
+  /** A read that completed after `pause()`: delivered on `resume()`. */
+  #held: Uint8Array | null = null;
+  /** The peer's FIN was read (`end` delivered or held). */
+  #readEnded = false;
+  #endHeld = false;
+  /** Our FIN went out. */
+  #writeEnded = false;
+  #closed = false;
+  #queue: Uint8Array[] = [];
+  #queuedBytes = 0;
+  #writing = false;
+  #needDrain = false;
+  #endAfterWrites = false;
+  readonly remoteAddress: string;
+  readonly remotePort: number;
+  readonly localAddress: string;
+  readonly localPort: number;
+  /** Turn TCP keep-alive on at start (Deno takes no idle time: the OS default applies). */
+  keepAlive = false;
+
+  constructor(conn: DenoConn) {
+    this.#conn = conn;
+    this.remoteAddress = conn.remoteAddr.hostname;
+    this.remotePort = conn.remoteAddr.port;
+    this.localAddress = conn.localAddr.hostname;
+    this.localPort = conn.localAddr.port;
+  }
+
+  start(events: SocketEvents): void {
+    if (this.#events !== EVENTS_NOT_STARTED) throw new Error("Socket.start() called twice");
+    this.#events = events;
+    try {
+      this.#conn.setNoDelay(true);
+      if (this.keepAlive) (this.#conn as { setKeepAlive?: (on: boolean) => void }).setKeepAlive?.(true);
+    } catch {
+      // not fatal
+    }
+    this.#readLoop();
+  }
+
+  async #readLoop(): Promise<void> {
+    if (this.#reading) return;
+    this.#reading = true;
+    let buf = new Uint8Array(this.#readSize);
+    try {
+      while (!this.#paused && !this.#closed && !this.#readEnded) {
+        const n = await this.#conn.read(buf);
+        if (this.#closed) break;
+        if (n === null) {
+          this.#readEnded = true;
+          if (this.#paused) this.#endHeld = true;
+          else this.#events.end();
+          this.#closeIfDone();
+          break;
+        }
+        // The core owns what it is given: hand it a copy, keep the buffer.
+        const chunk = copyOut(buf, n);
+        if (this.#paused) {
+          // Paused while this read was in flight: keep it for resume().
+          this.#held = chunk;
+          break;
+        }
+        this.#events.data(chunk);
+        if (n === buf.length && buf.length < MAX_READ_BYTES) buf = new Uint8Array((this.#readSize = buf.length * 2));
+        else if (n < buf.length >> 3 && buf.length > MIN_READ_BYTES) buf = new Uint8Array((this.#readSize = buf.length >> 1));
+      }
+    } catch {
+      // Reset by the peer, or interrupted by our own close().
+      this.#close();
+    } finally {
+      this.#reading = false;
+    }
+  }
+
+  write(bytes: Uint8Array): boolean {
+    if (this.#closed || this.#endAfterWrites) return false;
+    if (bytes.length === 0) return this.#queuedBytes <= HIGH_WATER_BYTES;
+    this.#queuedBytes += bytes.length;
+    if (this.#writing) this.#queue.push(bytes);
+    else {
+      // Nothing in flight: write now, with no queue and no async frame (the
+      // keep-alive path writes once per request).
+      this.#writing = true;
+      this.#send(bytes);
+    }
+    if (this.#queuedBytes > HIGH_WATER_BYTES) {
+      this.#needDrain = true;
+      return false;
+    }
+    return true;
+  }
+
+  #send(chunk: Uint8Array): void {
+    this.#conn.write(chunk).then((n) => this.#sent(chunk, n), () => this.#close());
+  }
+
+  /** One write finished: finish a partial one, send what queued meanwhile, or report drain. */
+  #sent(chunk: Uint8Array, n: number): void {
+    if (this.#closed) return;
+    this.#queuedBytes -= n;
+    // conn.write may take less than it was given.
+    if (n < chunk.length) return this.#send(chunk.subarray(n));
+    const queue = this.#queue;
+    if (queue.length > 0) {
+      // Coalesce what queued up while the last write was in flight.
+      let next: Uint8Array;
+      if (queue.length === 1) next = queue[0];
+      else {
+        let size = 0;
+        for (const c of queue) size += c.length;
+        next = new Uint8Array(size);
+        let p = 0;
+        for (const c of queue) {
+          next.set(c, p);
+          p += c.length;
+        }
+      }
+      this.#queue = [];
+      return this.#send(next);
+    }
+    this.#writing = false;
+    if (this.#endAfterWrites) {
+      this.#shutdownWrite();
+      return;
+    }
+    if (this.#needDrain) {
+      this.#needDrain = false;
+      this.#events.drain();
+    }
+  }
+
+  pause(): void {
+    this.#paused = true;
+  }
+
+  resume(): void {
+    if (!this.#paused) return;
+    this.#paused = false;
+    if (this.#closed) return;
+    // Never deliver from inside resume(): the core may be mid-update.
+    queueMicrotask(() => {
+      if (this.#closed || this.#paused) return;
+      const held = this.#held;
+      if (held !== null) {
+        this.#held = null;
+        this.#events.data(held);
+        if (this.#closed || this.#paused) return;
+      }
+      if (this.#endHeld) {
+        this.#endHeld = false;
+        this.#events.end();
+        return;
+      }
+      this.#readLoop();
+    });
+  }
+
+  end(): void {
+    if (this.#closed || this.#endAfterWrites) return;
+    this.#endAfterWrites = true;
+    if (!this.#writing) this.#shutdownWrite();
+  }
+
+  /** All queued bytes are out: send FIN, then close once the peer's FIN is in. */
+  async #shutdownWrite(): Promise<void> {
+    try {
+      await this.#conn.closeWrite();
+    } catch {
+      this.#close();
+      return;
+    }
+    this.#writeEnded = true;
+    this.#closeIfDone();
+  }
+
+  #closeIfDone(): void {
+    if (this.#readEnded && this.#writeEnded) this.#close();
+  }
+
+  destroy(): void {
+    this.#close();
+  }
+
+  #close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#queue = [];
+    this.#queuedBytes = 0;
+    this.#held = null;
+    try {
+      this.#conn.close();
+    } catch {
+      // already closed
+    }
+    const events = this.#events;
+    queueMicrotask(() => events.close());
+  }
+}

@@ -1,0 +1,27 @@
+/**
+ * `serveWith(transport, options)`: the one entry every adapter's `serve()`
+ * calls. A single-process server (`src/server.ts`), or with `workers` the
+ * supervisor or a worker's server (`src/cluster.ts`). It sits apart from
+ * both so that neither imports the other.
+ *
+ * @module
+ */
+
+import type { Transport } from "./socket.ts";
+import type { ServeOptions } from "./options.ts";
+import { createServer, type Server } from "./server.ts";
+import { serveWorkers } from "./cluster.ts";
+
+/**
+ * Starts a server on `transport`. Adapters wrap this as `serve(options)`.
+ * @param transport the runtime binding
+ * @param options the handler, address and limits
+ * @returns the running server
+ * @throws {TypeError} when `options.fetch` is not a function
+ * @throws {RangeError} when a numeric option is out of range
+ */
+export function serveWith(transport: Transport, options: ServeOptions): Server {
+  // Multi-process: a supervisor here, or a reusePort listener in a worker (src/cluster.ts).
+  if (options?.workers !== undefined) return serveWorkers(transport, options, (o) => createServer(transport, o));
+  return createServer(transport, options);
+}
