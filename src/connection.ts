@@ -29,9 +29,8 @@ import {
 import { ChunkedDecoder } from "./http/chunked.ts";
 import { type ErrorResponse, errorResponse, messageOf, ParseError } from "./http/errors.ts";
 import { chunkHeader, INVALID_RESPONSE, OutBuffer, scratch, statusLine } from "./http/writer.ts";
-import { fieldNameKind, isFieldValue, NAME_INVALID, NAME_LOWER } from "./http/chars.ts";
 import { dateLine } from "./http/date.ts";
-import { CR, LF } from "./http/chars.ts";
+import { CR, fieldNameKind, isFieldValue, LF, NAME_INVALID, NAME_LOWER } from "./http/chars.ts";
 import type { Admission, Job } from "./backpressure.ts";
 import type { StatsCounters } from "./stats.ts";
 
