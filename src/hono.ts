@@ -45,15 +45,59 @@ export interface ContextLike {
   req: { header(name: string): string | undefined };
 }
 
+/** The forwarding header a trusted proxy writes, and how many such proxies there are. */
+export interface TrustProxy {
+  /**
+   * The one header your proxies write; any other forwarding header is the
+   * client's and is ignored. `"x-forwarded-for"` and `"forwarded"`
+   * (RFC 7239) are lists each proxy appends to; `"x-real-ip"` is a single
+   * address the (one) proxy sets, replacing what the client sent.
+   */
+  header: "x-forwarded-for" | "forwarded" | "x-real-ip";
+  /**
+   * Trusted proxies in front of the server, each appending one entry to
+   * `header`; the client is the entry the outermost one added. Must be 1
+   * for `"x-real-ip"`. @default 1
+   */
+  hops?: number;
+}
+
 /** Options for {@linkcode getConnInfo}. */
 export interface GetConnInfoOptions {
   /**
-   * Believe `Forwarded` / `X-Forwarded-For` from this many proxies in front
-   * of the server (`true` = 1). Off by default: a client can write those
-   * headers itself, so only trust them behind proxies you run.
-   * @default false
+   * Believe the client address your proxies put in a forwarding header.
+   * Off by default: a client can write those headers itself, so name the
+   * one header your proxies write (and overwrite or append to), and only
+   * behind proxies you run. For nginx's usual
+   * `proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for`:
+   * `{ header: "x-forwarded-for", hops: 1 }`.
    */
-  trustProxy?: boolean | number;
+  trustProxy?: TrustProxy;
+}
+
+const TRUST_PROXY_SHAPE = '{ header: "x-forwarded-for" | "forwarded" | "x-real-ip", hops?: number }';
+
+/** The validated hop count of `trustProxy`, 0 when off; throws on anything ambiguous. */
+function trustedHops(trust: unknown): number {
+  if (trust === undefined || trust === false) return 0;
+  if (trust === null || typeof trust !== "object") {
+    throw new TypeError(
+      `getConnInfo: trustProxy must name the header your proxy writes, as ${TRUST_PROXY_SHAPE}; ` +
+        `got ${String(trust)} (a bare \`true\` or hop count made it guess the header, and a client ` +
+        `could then supply the one your proxy does not write)`,
+    );
+  }
+  const { header, hops = 1 } = trust as TrustProxy;
+  if (header !== "x-forwarded-for" && header !== "forwarded" && header !== "x-real-ip") {
+    throw new TypeError(`getConnInfo: trustProxy.header must be "x-forwarded-for", "forwarded" or "x-real-ip", got ${JSON.stringify(header)}`);
+  }
+  if (!Number.isInteger(hops) || hops < 1) {
+    throw new TypeError(`getConnInfo: trustProxy.hops must be a whole number of proxies, 1 or more, got ${String(hops)}`);
+  }
+  if (header === "x-real-ip" && hops !== 1) {
+    throw new TypeError('getConnInfo: trustProxy "x-real-ip" holds one address, set by the proxy next to the server: hops must be 1');
+  }
+  return hops;
 }
 
 function addressType(address: string): "IPv4" | "IPv6" | "unknown" {
@@ -62,10 +106,15 @@ function addressType(address: string): "IPv4" | "IPv6" | "unknown" {
   return "unknown";
 }
 
-/** Addresses from `Forwarded: for=...` (RFC 7239), client first. */
+/**
+ * One address per `Forwarded` element (RFC 7239 §4), client first: each
+ * proxy appends one element, so elements are what hops count; one without
+ * `for` counts as `"unknown"`.
+ */
 function forwardedFor(value: string): string[] {
   const out: string[] = [];
   for (const element of value.split(",")) {
+    let address = "unknown";
     for (const pair of element.split(";")) {
       const eq = pair.indexOf("=");
       if (eq === -1 || pair.slice(0, eq).trim().toLowerCase() !== "for") continue;
@@ -74,36 +123,46 @@ function forwardedFor(value: string): string[] {
       // "[2001:db8::1]:4711" or "192.0.2.43:47011": drop brackets and port.
       if (v.startsWith("[")) v = v.slice(1, v.indexOf("]") === -1 ? undefined : v.indexOf("]"));
       else if (v.split(":").length === 2) v = v.slice(0, v.indexOf(":"));
-      out.push(v);
+      address = v;
     }
+    out.push(address);
   }
   return out;
 }
 
 /**
  * The client's address for a request served by anyserve, in Hono's
- * `ConnInfo` shape. With `trustProxy`, the address comes from `Forwarded`
- * (preferred) or `X-Forwarded-For`: the entry added by the outermost trusted
- * proxy, so a client cannot choose it.
+ * `ConnInfo` shape. With `trustProxy`, the address comes from the header
+ * it names, and only from it: the entry added by the outermost trusted
+ * proxy, so a client cannot choose it. Without the header (a request that
+ * did not come through the proxy), it is the socket's peer.
  * @param c the Hono context
  * @param options trust-proxy setting
  * @returns the remote address, port (when known) and address type
- * @throws {TypeError} when `c.env` is not anyserve's connection info
+ * @throws {TypeError} when `c.env` is not anyserve's connection info, or
+ *   `trustProxy` does not name a header (the old `true` / hop count)
  */
 export function getConnInfo(c: ContextLike, options: GetConnInfoOptions = {}): HonoConnInfo {
   const env = c.env as Partial<ConnInfo> | undefined;
   if (env === undefined || env === null || typeof env.remoteAddr !== "object") {
     throw new TypeError(`Invalid c.env "${String(env)}": getConnInfo needs a request served by anyserve`);
   }
-  const hops = options.trustProxy === true ? 1 : typeof options.trustProxy === "number" ? options.trustProxy : 0;
+  const hops = trustedHops(options.trustProxy);
   if (hops > 0) {
-    const forwarded = c.req.header("forwarded");
-    const chain = forwarded !== undefined ? forwardedFor(forwarded) : (c.req.header("x-forwarded-for") ?? "").split(",").map((s) => s.trim()).filter(Boolean);
-    if (chain.length > 0) {
-      // Each trusted proxy appended one entry; the client is the one just
-      // before the entries the trusted proxies added.
-      const address = chain[Math.max(0, chain.length - hops)];
-      return { remote: { address, addressType: addressType(address), transport: "tcp" } };
+    const header = options.trustProxy!.header;
+    const value = c.req.header(header);
+    if (value !== undefined) {
+      const chain = header === "forwarded"
+        ? forwardedFor(value)
+        : header === "x-forwarded-for"
+        ? value.split(",").map((s) => s.trim()).filter(Boolean)
+        : [value.trim()].filter(Boolean);
+      if (chain.length > 0) {
+        // Each trusted proxy appended one entry; the client is the one just
+        // before the entries the trusted proxies added.
+        const address = chain[Math.max(0, chain.length - hops)];
+        return { remote: { address, addressType: addressType(address), transport: "tcp" } };
+      }
     }
   }
   const { hostname, port } = env.remoteAddr!;

@@ -681,7 +681,14 @@ export class Connection implements SocketEvents, BodyOwner, ExchangeOwner, Respo
       }
       if (ex.state === STREAM) {
         this.#closesForBody(ex);
-        writeStreamStart(out, ex, date);
+        if (!writeStreamStart(out, ex, date)) {
+          finished++; // answered with a 500 instead: like a READY response
+          if (ex.close) {
+            closeAfter = true;
+            break;
+          }
+          continue;
+        }
         ex.state = STREAMING;
         streamEx = ex;
         break;

@@ -6,8 +6,8 @@
  * @module
  */
 
-import { CR, LF } from "../http/chars.ts";
-import { chunkHeader, type OutBuffer, statusLine } from "../http/writer.ts";
+import { CR, fieldNameKind, isFieldValue, LF, NAME_INVALID, NAME_LOWER } from "../http/chars.ts";
+import { chunkHeader, INVALID_RESPONSE, type OutBuffer, statusLine } from "../http/writer.ts";
 import type { Exchange } from "./exchange.ts";
 
 /** The last chunk of a chunked body, with no trailers. */
@@ -19,7 +19,16 @@ const CONTINUE = new TextEncoder().encode("HTTP/1.1 100 Continue\r\n\r\n");
 let fieldOut: OutBuffer | null = null;
 let fieldHasDate = false;
 let fieldClose = false;
+/** A field (or the status) that cannot go on the wire: the response is replaced by a 500. */
+let fieldBad = false;
 function writeField(value: string, name: string): void {
+  const kind = fieldNameKind(name);
+  if (kind !== NAME_LOWER) {
+    if (kind === NAME_INVALID) fieldBad = true;
+    else name = name.toLowerCase(); // a duck-typed Headers: framing fields are still ours
+  }
+  if (!isFieldValue(value)) fieldBad = true;
+  if (fieldBad) return;
   switch (name) {
     // Framing is ours to decide: the handler's values would contradict it.
     case "connection":
@@ -62,15 +71,33 @@ export function frameChunk(out: OutBuffer, c: Uint8Array, chunked: boolean, copy
   return null;
 }
 
-/** Status line and fields; `length` is the body length, or -1 for chunked (or close-delimited). */
-export function writeHead(out: OutBuffer, ex: Exchange, length: number, date: Uint8Array): void {
+/**
+ * Status line and fields; `length` is the body length, or -1 for chunked (or
+ * close-delimited). Returns false when the status or a field cannot go on
+ * the wire (CR, LF, NUL, a character above U+00FF...): the head is then
+ * replaced by a complete 500 and the handler's body is dropped.
+ */
+export function writeHead(out: OutBuffer, ex: Exchange, length: number, date: Uint8Array): boolean {
   const res = ex.response!;
-  out.latin1(statusLine(ex.status, res.statusText));
+  const mark = out.length;
+  const line = statusLine(ex.status, res.statusText);
+  out.latin1(line);
   fieldOut = out;
   fieldHasDate = false;
   fieldClose = false;
+  fieldBad = line === "";
   res.headers.forEach(writeField);
   fieldOut = null;
+  if (fieldBad) {
+    out.truncate(mark);
+    ex.answerWith(INVALID_RESPONSE);
+    // The 500 carries a body that a HEAD client would not read.
+    if (ex.head.method === "HEAD") ex.close = true;
+    ex.chunks = ex.text = null;
+    ex.nextRead = null;
+    writeReady(out, ex, date);
+    return false;
+  }
   if (fieldClose) ex.close = true;
   if (!fieldHasDate) out.bytes(date);
   const status = ex.status;
@@ -88,6 +115,7 @@ export function writeHead(out: OutBuffer, ex: Exchange, length: number, date: Ui
   }
   connectionField(out, ex);
   out.crlf();
+  return true;
 }
 
 /** `Connection: close` when this response ends the connection; keep-alive said out loud to HTTP/1.0. */
@@ -109,8 +137,8 @@ export function writeReady(out: OutBuffer, ex: Exchange, date: Uint8Array): void
   const isHead = ex.head.method === "HEAD";
   const chunks = ex.chunks;
   const text = ex.text;
-  writeHead(out, ex, chunks === null && text === null ? (isHead ? -1 : 0) : ex.chunkBytes, date);
-  if (!isHead) {
+  const valid = writeHead(out, ex, chunks === null && text === null ? (isHead ? -1 : 0) : ex.chunkBytes, date);
+  if (valid && !isHead) {
     if (text !== null) out.latin1(text);
     else if (chunks !== null) for (const c of chunks) out.bytes(c);
   }
@@ -118,13 +146,17 @@ export function writeReady(out: OutBuffer, ex: Exchange, date: Uint8Array): void
   ex.text = null;
 }
 
-/** A STREAM exchange's head and the chunks its body yielded while settling. */
-export function writeStreamStart(out: OutBuffer, ex: Exchange, date: Uint8Array): void {
-  writeHead(out, ex, ex.fixedLength, date);
-  if (ex.head.method === "HEAD") return;
+/**
+ * A STREAM exchange's head and the chunks its body yielded while settling.
+ * False when the head was invalid and a complete 500 went out instead.
+ */
+export function writeStreamStart(out: OutBuffer, ex: Exchange, date: Uint8Array): boolean {
+  if (!writeHead(out, ex, ex.fixedLength, date)) return false;
+  if (ex.head.method === "HEAD") return true;
   const chunked = isChunked(ex);
   for (const c of ex.chunks!) frameChunk(out, c, chunked, Infinity);
   ex.chunks = null;
+  return true;
 }
 
 /** `100 Continue`, once, for a request that asked for it. */

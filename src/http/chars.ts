@@ -145,3 +145,50 @@ export function equalsLower(buf: Uint8Array, start: number, end: number, lower: 
   }
   return true;
 }
+
+/**
+ * True when every character of `s` is a reason-phrase byte (RFC 9112 §4:
+ * HTAB / SP / VCHAR / obs-text). Anything else (CR, LF, NUL, other
+ * controls, DEL, or a character above 0xFF, whose low byte alone would be
+ * written) could end the status line early.
+ */
+export function isReasonPhrase(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c > 0xff || FIELD_VALUE[c] === 0) return false;
+  }
+  return true;
+}
+
+/** {@linkcode fieldNameKind}: not a token; it must not be written. */
+export const NAME_INVALID = 0;
+/** {@linkcode fieldNameKind}: a token in lower case, as `Headers` gives it. */
+export const NAME_LOWER = 1;
+/** {@linkcode fieldNameKind}: a token with upper-case letters (a duck-typed `Headers`). */
+export const NAME_MIXED = 2;
+
+/** Classifies a response field name: a non-empty token (RFC 9110 §5.1), lower case or not. */
+export function fieldNameKind(s: string): number {
+  const n = s.length;
+  if (n === 0) return NAME_INVALID;
+  let kind = NAME_LOWER;
+  for (let i = 0; i < n; i++) {
+    const c = s.charCodeAt(i);
+    if (c > 0xff || TOKEN[c] === 0) return NAME_INVALID;
+    if (c >= 0x41 && c <= 0x5a) kind = NAME_MIXED;
+  }
+  return kind;
+}
+
+/**
+ * True when `s` is a field value that may be written as it is (RFC 9110
+ * §5.5 field-content: VCHAR / obs-text with SP and HTAB; no CR, LF, NUL or
+ * other controls, and no character above 0xFF).
+ */
+export function isFieldValue(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c > 0xff || FIELD_VALUE[c] === 0) return false;
+  }
+  return true;
+}

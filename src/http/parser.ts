@@ -4,7 +4,7 @@
  * Parsing a head is two steps. {@linkcode findHeadEnd} runs on every read and
  * looks only for line ends, resuming where it stopped, so a head that trickles
  * in byte by byte costs linear time (slowloris cannot make us rescan). It
- * rejects a bare LF and enforces the size limits as soon as they are crossed.
+ * rejects a bare LF or a bare CR and enforces the size limits as soon as they are crossed.
  * Once the blank line is there, {@linkcode parseHead} validates the complete
  * head in one pass and records what framing needs (Content-Length,
  * Transfer-Encoding, Connection, Host, Expect) as offsets and numbers. Field
@@ -106,7 +106,8 @@ export function findHeadEnd(
   scan: HeadScan,
   limits: HeadLimits,
 ): number {
-  let i = scan.pos;
+  const from = scan.pos;
+  let i = from;
   while (i < end) {
     // Header lines are short: a plain loop over the first 64 bytes beats the
     // fixed cost of a native indexOf call (measured in bench/core_bench.ts);
@@ -191,6 +192,18 @@ export function findHeadEnd(
   } else if (end - scan.start > limits.maxHeaderBytes) {
     scan.error = ErrorCode.HEADERS_TOO_LARGE;
     return HEAD_ERROR;
+  }
+  // A CR is only ever the first half of a line end; one followed by any
+  // other byte (RFC 9112 §2.2 "bare CR") can stop a head from ever ending
+  // ("GET / HTTP/1.1\rHost: a\r\r"), so it is refused now rather than at the
+  // headers timeout. Only this read's bytes are looked at (from the byte
+  // before them: a CR that ended the last read), and only for a head that
+  // is still incomplete: a complete one is checked byte by byte by parseHead.
+  for (let k = from > scan.start ? from - 1 : scan.start; k < end - 1; k++) {
+    if (buf[k] === CR && buf[k + 1] !== LF) {
+      scan.error = ErrorCode.INVALID_LINE_ENDING;
+      return HEAD_ERROR;
+    }
   }
   return HEAD_INCOMPLETE;
 }
@@ -358,6 +371,15 @@ export function parseHead(
     } else if (len === 17 && first === 0x74 /* t */ && equalsLower(buf, nameStart, nameEnd, "transfer-encoding")) {
       teSeen = true;
       // transfer-coding list (RFC 9112 §6.1); elements may carry parameters.
+      // RFC 9110 §5.6.1 asks a recipient to ignore empty list elements, but
+      // one after the last coding ("chunked,") or a field with none at all
+      // (an empty "Transfer-Encoding:" after "chunked") leaves a front end
+      // that takes the last element or field as the coding framing the body
+      // otherwise; llhttp refuses both, and so do we. Leading and inner
+      // empty elements (", chunked") are ignored, as llhttp does.
+      if (valueStart === valueEnd || buf[valueEnd - 1] === COMMA) {
+        return ErrorCode.TRANSFER_ENCODING_NOT_CHUNKED;
+      }
       let j = valueStart;
       while (j < valueEnd) {
         while (j < valueEnd && (buf[j] === SP || buf[j] === HTAB || buf[j] === COMMA)) j++;
@@ -381,7 +403,6 @@ export function parseHead(
           teChunkedLast = false;
         }
       }
-      if (!teChunkedLast && !teOther) return ErrorCode.TRANSFER_ENCODING_NOT_CHUNKED;
     } else if (len === 10 && first === 0x63 /* c */ && equalsLower(buf, nameStart, nameEnd, "connection")) {
       let j = valueStart;
       while (j < valueEnd) {

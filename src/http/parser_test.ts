@@ -105,6 +105,13 @@ const CASES: [string, string, number, Partial<Record<keyof RequestHead, unknown>
   ["TE chunked twice", `POST / HTTP/1.1\r\n${H}Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n`, ErrorCode.TRANSFER_ENCODING_NOT_CHUNKED],
   ["TE identity", `POST / HTTP/1.1\r\n${H}Transfer-Encoding: identity\r\n\r\n`, ErrorCode.TRANSFER_ENCODING_NOT_CHUNKED],
   ["TE empty", `POST / HTTP/1.1\r\n${H}Transfer-Encoding:\r\n\r\n`, ErrorCode.TRANSFER_ENCODING_NOT_CHUNKED],
+  ["TE chunked then an empty TE field", `POST / HTTP/1.1\r\n${H}Transfer-Encoding: chunked\r\nTransfer-Encoding:\r\n\r\n`, ErrorCode.TRANSFER_ENCODING_NOT_CHUNKED],
+  ["TE chunked then a TE field of spaces", `POST / HTTP/1.1\r\n${H}Transfer-Encoding: chunked\r\nTransfer-Encoding:  \r\n\r\n`, ErrorCode.TRANSFER_ENCODING_NOT_CHUNKED],
+  ["TE chunked then a TE field of one comma", `POST / HTTP/1.1\r\n${H}Transfer-Encoding: chunked\r\nTransfer-Encoding: ,\r\n\r\n`, ErrorCode.TRANSFER_ENCODING_NOT_CHUNKED],
+  ["TE chunked with a trailing empty element", `POST / HTTP/1.1\r\n${H}Transfer-Encoding: chunked,\r\n\r\n`, ErrorCode.TRANSFER_ENCODING_NOT_CHUNKED],
+  ["TE chunked with trailing empty elements", `POST / HTTP/1.1\r\n${H}Transfer-Encoding: chunked, ,\r\n\r\n`, ErrorCode.TRANSFER_ENCODING_NOT_CHUNKED],
+  ["TE chunked, then OWS comma OWS", `POST / HTTP/1.1\r\n${H}Transfer-Encoding: chunked\t, \r\n\r\n`, ErrorCode.TRANSFER_ENCODING_NOT_CHUNKED],
+  ["TE leading empty element is ignored", `POST / HTTP/1.1\r\n${H}Transfer-Encoding: , chunked\r\n\r\n`, ok, { chunked: true }],
   ["TE xchunked", `POST / HTTP/1.1\r\n${H}Transfer-Encoding: xchunked\r\n\r\n`, ErrorCode.TRANSFER_ENCODING_NOT_CHUNKED],
   ["TE + CL", `POST / HTTP/1.1\r\n${H}Transfer-Encoding: chunked\r\nContent-Length: 1\r\n\r\n`, ErrorCode.TRANSFER_ENCODING_WITH_CONTENT_LENGTH],
   ["TE in 1.0", "POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n", ErrorCode.TRANSFER_ENCODING_IN_HTTP10],
@@ -114,6 +121,11 @@ const CASES: [string, string, number, Partial<Record<keyof RequestHead, unknown>
   ["Expect other after bad framing", `POST / HTTP/1.1\r\nExpect: x\r\n${H}Content-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n`, ErrorCode.TRANSFER_ENCODING_WITH_CONTENT_LENGTH],
   ["bare LF", `GET / HTTP/1.1\n${H}\r\n`, ErrorCode.INVALID_LINE_ENDING],
   ["CR CR LF line", `GET / HTTP/1.1\r\n${H}\r\r\n`, ErrorCode.INVALID_LINE_ENDING],
+  ["bare CRs and no LF at all", "GET / HTTP/1.1\rHost: a\r\r", ErrorCode.INVALID_LINE_ENDING],
+  ["bare CR where the blank line should be", `GET / HTTP/1.1\r\n${H}\rabc`, ErrorCode.INVALID_LINE_ENDING],
+  ["bare CR inside an unfinished field value", `GET / HTTP/1.1\r\n${H}X: a\rb`, ErrorCode.INVALID_LINE_ENDING],
+  ["bare CR in a line longer than 64 bytes", `GET / HTTP/1.1\r\n${H}X: ${"v".repeat(100)}\rb`, ErrorCode.INVALID_LINE_ENDING],
+  ["bare LF after a long line's bare CR", `GET / HTTP/1.1\r\n${H}X: ${"v".repeat(100)}\rb\n`, ErrorCode.INVALID_LINE_ENDING],
   ["100 fields", `GET / HTTP/1.1\r\n${H}${"A: b\r\n".repeat(99)}\r\n`, ok, { fieldCount: 100 }],
   ["101 fields", `GET / HTTP/1.1\r\n${H}${"A: b\r\n".repeat(100)}\r\n`, ErrorCode.TOO_MANY_HEADERS],
   ["head too large", `GET / HTTP/1.1\r\n${H}A: ${"b".repeat(16384)}\r\n\r\n`, ErrorCode.HEADERS_TOO_LARGE],
@@ -147,6 +159,12 @@ for (const [name, input, code, fields] of CASES) {
     if (whole.end === HEAD_ERROR) {
       assert.equal(end, HEAD_ERROR);
       assert.equal(scan.error, whole.code);
+    } else if (end === HEAD_ERROR) {
+      // A bare CR seen in an incomplete head is refused there; whole, the
+      // head is refused by parseHead: another code, the same answer.
+      assert.equal(scan.error, ErrorCode.INVALID_LINE_ENDING);
+      assert.notEqual(whole.code, ErrorCode.NONE);
+      assert.equal(statusOf(scan.error), statusOf(whole.code));
     } else {
       assert.equal(end, whole.end);
     }
@@ -221,6 +239,33 @@ test("findHeadEnd: limits give the same answer at every split", () => {
       else {
         assert.equal(r, HEAD_ERROR, `split ${k}`);
         assert.equal(scan.error, code, `split ${k}`);
+      }
+    }
+  }
+});
+
+test("findHeadEnd: a bare CR is refused as soon as the byte after it arrives", () => {
+  const inputs = [
+    "GET / HTTP/1.1\rHost: a\r\r",
+    `GET / HTTP/1.1\r\n${H}\rabc`,
+    `GET / HTTP/1.1\r\n${H}X: ${"v".repeat(100)}\rb`,
+    `GET /${"p".repeat(100)}\rHTTP/1.1`,
+  ];
+  for (const input of inputs) {
+    const buf = bytes(input);
+    let at = 0;
+    while (!(input[at] === "\r" && input[at + 1] !== "\n")) at++;
+    const bare = at + 1; // with this many bytes the byte after the bare CR is not here yet
+    // Fed growing, one byte at a time: incomplete until the byte after the bare CR.
+    const scan = newScan();
+    resetScan(scan, 0);
+    for (let n = 1; n <= buf.length; n++) {
+      const r = findHeadEnd(buf, n, scan, LIMITS);
+      if (n <= bare) assert.equal(r, HEAD_INCOMPLETE, `${JSON.stringify(input)} at ${n}`);
+      else {
+        assert.equal(r, HEAD_ERROR, `${JSON.stringify(input)} at ${n}`);
+        assert.equal(scan.error, ErrorCode.INVALID_LINE_ENDING);
+        break;
       }
     }
   }

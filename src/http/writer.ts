@@ -14,7 +14,8 @@
  * @module
  */
 
-import { REASON } from "./errors.ts";
+import { isReasonPhrase } from "./chars.ts";
+import { type ErrorResponse, REASON } from "./errors.ts";
 
 const SLAB_BYTES = 64 * 1024;
 /** Start a new slab rather than begin a message in less room than this. */
@@ -50,6 +51,11 @@ export class OutBuffer {
     let p = this.#pos;
     for (let i = 0; i < n; i++) buf[p++] = s.charCodeAt(i);
     this.#pos = p;
+  }
+
+  /** Drops what was appended after the first `length` bytes since the last `take()`. */
+  truncate(length: number): void {
+    this.#pos = this.#start + length;
   }
 
   /** Appends bytes. */
@@ -93,13 +99,37 @@ export const scratch: OutBuffer = new OutBuffer();
 
 const STATUS_LINES: string[] = [];
 
-/** `HTTP/1.1 <status> <reason>\r\n`, cached per status code. */
+/**
+ * `HTTP/1.1 <status> <reason>\r\n`, cached per status code. A reason phrase
+ * with a character that is not a reason-phrase byte (Bun's `Response` takes
+ * any `statusText`, and only the low byte of each character would be
+ * written) is replaced by the standard one. Returns `""` for a status that
+ * is not three digits (a duck-typed response's): the response is invalid.
+ */
 export function statusLine(status: number, statusText: string): string {
-  if (statusText !== "" && statusText !== REASON[status]) {
-    return `HTTP/1.1 ${status} ${statusText.replace(/[\r\n]/g, "")}\r\n`;
+  if (!(status >= 100 && status <= 999 && status % 1 === 0)) return "";
+  if (statusText !== "" && statusText !== REASON[status] && isReasonPhrase(statusText)) {
+    return `HTTP/1.1 ${status} ${statusText}\r\n`;
   }
   return (STATUS_LINES[status] ??= `HTTP/1.1 ${status} ${REASON[status] ?? ""}\r\n`);
 }
+
+const INVALID_BODY = "Internal Server Error: the response had an invalid status or header field\n";
+
+/**
+ * The 500 that replaces a response whose status line or a field would not
+ * be valid on the wire (a value with CR or LF, say), as node:http's
+ * `ERR_INVALID_CHAR` becomes a 500. The request's framing is intact, so the
+ * connection stays open.
+ */
+export const INVALID_RESPONSE: ErrorResponse = {
+  status: 500,
+  head: new TextEncoder().encode("HTTP/1.1 500 Internal Server Error\r\n"),
+  tail: new TextEncoder().encode(
+    `Content-Type: text/plain; charset=utf-8\r\nContent-Length: ${INVALID_BODY.length}\r\n\r\n${INVALID_BODY}`,
+  ),
+  keepsConnection: true,
+};
 
 const hexCache: string[] = [];
 

@@ -9,7 +9,8 @@
  * - named parameter: `/users/:id`, matching one non-empty segment (no `/`);
  * - parameter with a pattern: `/files/:name{[a-z]+\.png}`; the regular
  *   expression is anchored to the captured value, and the value may span
- *   several segments when the expression allows `/`;
+ *   several segments when the expression allows `/`, or be empty (an empty
+ *   last segment, `/files/` for `/files/:name{.*}`) when it allows "";
  * - optional parameters: `/api/:version?` (trailing ones only), expanded by
  *   {@link expandOptional} into one pattern per variant;
  * - tail wildcard: `/static/*`, matching `/static`, `/static/` and
@@ -332,6 +333,20 @@ function findFirst<S>(
   const len = path.length;
   if (pos === len) {
     if (node.store !== null) return node.store;
+    // An empty last segment still meets the pattern parameters: one whose
+    // expression matches "" (`/files/:name{.*}` on `/files/`) matches, with
+    // an empty value, as in Hono's own routers.
+    const patterns = node.patterns;
+    if (patterns !== null) {
+      for (let i = 0; i < patterns.length; i++) {
+        const edge = patterns[i]!;
+        if (edge.regexp.test("")) {
+          captures[count] = captures[count + 1] = pos;
+          const found = findFirst(edge.node, path, pos, captures, count + 2);
+          if (found !== null) return found;
+        }
+      }
+    }
   } else {
     const keys = node.keys;
     if (keys.length !== 0) {
@@ -405,6 +420,17 @@ function findEvery<S>(
   const len = path.length;
   if (pos === len) {
     if (node.store !== null) visitor.visit(node.store, path, captures);
+    // An empty last segment still meets the pattern parameters (see findFirst).
+    const patterns = node.patterns;
+    if (patterns !== null) {
+      for (let i = 0; i < patterns.length; i++) {
+        const edge = patterns[i]!;
+        if (edge.regexp.test("")) {
+          captures[count] = captures[count + 1] = pos;
+          findEvery(edge.node, path, pos, captures, count + 2, visitor);
+        }
+      }
+    }
   } else {
     const keys = node.keys;
     if (keys.length !== 0) {
