@@ -110,6 +110,14 @@ export interface Transport {
    */
   peek?<T>(promise: Promise<T>): T | Promise<T>;
   /**
+   * Optional: the `Content-Type` the runtime's own server would send for
+   * a body its Response implies a type for without listing it in
+   * `headers` (Bun: a string body). Called with the body just locked by
+   * `getReader()`, before any read; null for none. The core sends it only
+   * when the response's fields name no `Content-Type`.
+   */
+  impliedType?(response: Response): string | null;
+  /**
    * Optional: call `handler` when the process receives one of `signals`.
    * Returns a function that removes the handler. Runtimes without signals
    * leave it out.

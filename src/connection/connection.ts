@@ -50,6 +50,8 @@ export interface ConnectionHost {
   readonly staticBody?: ((response: Response) => string | Uint8Array | null) | undefined;
   /** The transport's `peek` (a settled promise's value, synchronously), if it has one. */
   readonly peek?: (<T>(promise: Promise<T>) => T | Promise<T>) | undefined;
+  /** The transport's `impliedType`, if it has one. */
+  readonly impliedType?: ((response: Response) => string | null) | undefined;
   /** True once graceful shutdown began. */
   readonly closing: boolean;
   /** Counters to bump. */
@@ -146,6 +148,10 @@ export class Connection implements SocketEvents, BodyOwner, ExchangeOwner, Respo
 
   get peek(): ConnectionHost["peek"] {
     return this.#host.peek;
+  }
+
+  get impliedType(): ConnectionHost["impliedType"] {
+    return this.#host.impliedType;
   }
 
   // ---- socket events ---------------------------------------------------

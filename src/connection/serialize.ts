@@ -88,6 +88,7 @@ export function writeHead(out: OutBuffer, ex: Exchange, length: number, date: Ui
   fieldBad = line === "";
   res.headers.forEach(writeField);
   fieldOut = null;
+  if (ex.impliedType !== null) field(out, "content-type", ex.impliedType);
   if (fieldBad) {
     out.truncate(mark);
     ex.answerWith(INVALID_RESPONSE);
