@@ -33,9 +33,13 @@ const CASES: Record<string, () => Response> = {
   "FormData": () => new Response(form()),
   "Blob with a type": () => new Response(new Blob(["blob"], { type: "application/x-blob" })),
   "Blob without a type": () => new Response(new Blob(["blob"])),
+  "Blob of bytes without a type": () => new Response(new Blob([enc.encode("blob")])),
   "ReadableStream": () => new Response(stream()),
   "Uint8Array": () => new Response(enc.encode("bytes")),
+  "empty Uint8Array": () => new Response(new Uint8Array(0)),
+  "ArrayBuffer": () => new Response(enc.encode("bytes").buffer),
   "another Response's body": () => new Response(new Response("Unauthorized").body, { status: 401 }),
+  "another Response's URLSearchParams body": () => new Response(new Response(new URLSearchParams("a=1")).body),
 };
 
 /**
@@ -45,8 +49,11 @@ const CASES: Record<string, () => Response> = {
  * anyserve cannot tell bytes from a string (see adapters/bun/implied_type.ts).
  */
 const BUN_DIFFERS: Record<string, [anyserve: string, bunServe: string]> = {
+  "Blob of bytes without a type": ["text/plain;charset=utf-8", "application/octet-stream"],
   "Uint8Array": ["text/plain;charset=utf-8", "application/octet-stream"],
+  "ArrayBuffer": ["text/plain;charset=utf-8", "application/octet-stream"],
   "another Response's body": ["text/plain;charset=utf-8", "application/octet-stream"],
+  "another Response's URLSearchParams body": ["text/plain;charset=utf-8", "application/x-www-form-urlencoded;charset=UTF-8"],
 };
 
 type BunServe = (o: { port: number; hostname: string; fetch: (r: Request) => Response }) => { port: number; stop(force?: boolean): unknown };
