@@ -20,8 +20,9 @@ const TEXT = "text/plain;charset=utf-8";
  * gets no type, as from `Bun.serve`. A held body cannot be told apart from
  * bytes here: `Bun.serve` sends `application/octet-stream` for bytes and
  * for another Response's body, `text/plain;charset=utf-8` for a string;
- * this sends what Bun's Response reports for all of them.
+ * this sends what Bun's Response reports for all of them. The core sends
+ * it only where the response's fields name no `Content-Type`.
  */
 export function impliedType(response: Response): string | null {
-  return response.bodyUsed && !response.headers.has("content-type") ? TEXT : null;
+  return response.bodyUsed ? TEXT : null;
 }

@@ -18,6 +18,7 @@ const CONTINUE = new TextEncoder().encode("HTTP/1.1 100 Continue\r\n\r\n");
 // closure per response; a flush runs start to end, so the state is safe here.
 let fieldOut: OutBuffer | null = null;
 let fieldHasDate = false;
+let fieldHasType = false;
 let fieldClose = false;
 /** A field (or the status) that cannot go on the wire: the response is replaced by a 500. */
 let fieldBad = false;
@@ -41,6 +42,9 @@ function writeField(value: string, name: string): void {
       return;
     case "date":
       fieldHasDate = true;
+      break;
+    case "content-type":
+      fieldHasType = true;
   }
   field(fieldOut!, name, value);
 }
@@ -84,11 +88,12 @@ export function writeHead(out: OutBuffer, ex: Exchange, length: number, date: Ui
   out.latin1(line);
   fieldOut = out;
   fieldHasDate = false;
+  fieldHasType = false;
   fieldClose = false;
   fieldBad = line === "";
   res.headers.forEach(writeField);
   fieldOut = null;
-  if (ex.impliedType !== null) field(out, "content-type", ex.impliedType);
+  if (ex.impliedType !== null && !fieldHasType) field(out, "content-type", ex.impliedType);
   if (fieldBad) {
     out.truncate(mark);
     ex.answerWith(INVALID_RESPONSE);
