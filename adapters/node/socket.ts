@@ -16,7 +16,9 @@
  */
 
 import type * as net from "node:net";
+import type * as tls from "node:tls";
 import type { Socket, SocketEvents } from "../../src/socket.ts";
+import { oneLineName, type TlsInfo } from "../../src/tls.ts";
 
 /** Swallows an `'error'` event: the `'close'` that follows is what counts. */
 export function ignoreError(): void {}
@@ -27,15 +29,25 @@ export class NodeSocket implements Socket {
   readonly remotePort: number;
   readonly localAddress: string;
   readonly localPort: number;
+  readonly encrypted: boolean;
   #socket: net.Socket;
   #events: SocketEvents | null = null;
   #closed = false;
+  /** Plain TCP: `resetAndDestroy` works (it throws on TLS and pipe handles). */
+  #tcp: boolean;
 
-  constructor(socket: net.Socket) {
+  /**
+   * @param socket the accepted connection (a `tls.TLSSocket` after its handshake when `encrypted`)
+   * @param encrypted whether it is TLS
+   * @param unix whether it came in on a Unix socket (its local address is then `localhost`)
+   */
+  constructor(socket: net.Socket, encrypted = false, unix = false) {
     this.#socket = socket;
+    this.encrypted = encrypted;
+    this.#tcp = !encrypted && !unix;
     this.remoteAddress = socket.remoteAddress ?? "";
     this.remotePort = socket.remotePort ?? 0;
-    this.localAddress = socket.localAddress ?? "";
+    this.localAddress = unix ? "localhost" : (socket.localAddress ?? "");
     this.localPort = socket.localPort ?? 0;
     // Installed at once: an error before start() must not crash the process.
     socket.on("error", ignoreError);
@@ -43,6 +55,28 @@ export class NodeSocket implements Socket {
       this.#closed = true;
       this.#events?.close();
     });
+  }
+
+  tlsInfo(): TlsInfo {
+    const s = this.#socket as tls.TLSSocket;
+    const cert = s.getPeerCertificate?.();
+    const x509 = s.getPeerX509Certificate?.();
+    const alpn = s.alpnProtocol;
+    return {
+      protocol: s.getProtocol?.() ?? null,
+      alpnProtocol: typeof alpn === "string" ? alpn : null,
+      serverName: typeof (s as { servername?: unknown }).servername === "string" ? (s as unknown as { servername: string }).servername : null,
+      authorized: s.authorized === true,
+      peerCertificate: x509 !== undefined && cert !== undefined && Object.keys(cert).length > 0
+        ? {
+          subject: oneLineName(x509.subject),
+          issuer: oneLineName(x509.issuer),
+          fingerprint256: x509.fingerprint256,
+          validTo: x509.validTo,
+          serialNumber: x509.serialNumber,
+        }
+        : null,
+    };
   }
 
   start(events: SocketEvents): void {
@@ -82,7 +116,7 @@ export class NodeSocket implements Socket {
     // An abort, not a goodbye: reset (RST) rather than leave unsent bytes
     // queued in the kernel for a peer that is not reading (FIN-WAIT-1).
     const s = this.#socket as net.Socket & { resetAndDestroy?: () => void };
-    if (typeof s.resetAndDestroy === "function" && !s.destroyed) s.resetAndDestroy();
+    if (this.#tcp && typeof s.resetAndDestroy === "function" && !s.destroyed) s.resetAndDestroy();
     else s.destroy();
   }
 }
