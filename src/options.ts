@@ -131,15 +131,21 @@ export interface ServeOptions {
   fd?: number;
 }
 
-/** Every option name {@linkcode serve} knows; anything else is refused. */
-const KNOWN_OPTIONS: ReadonlySet<string> = new Set([
-  "fetch", "port", "hostname", "reusePort", "signal", "onListen", "onError", "maxHeaderBytes", "maxHeaderCount",
-  "maxRequestTargetBytes", "maxBodyBytes", "maxPipelinedRequests", "keepAliveTimeoutMs", "headersTimeoutMs",
-  "highWaterMarkBytes", "shutdownTimeoutMs", "requestTimeoutMs", "minBodyBytesPerSecond", "writeTimeoutMs",
-  "maxConnections", "maxInFlightRequests", "maxQueuedRequests", "overloadStrategy", "lowWaterRatio",
-  "retryAfterSeconds", "priority", "tcpKeepAliveMs", "handleSignals", "workers", "tls", "tlsHandshakeTimeoutMs",
-  "unix", "fd",
-] satisfies (keyof ServeOptions)[]);
+/**
+ * Every option name {@linkcode serve} knows; anything else is refused. A
+ * record over `keyof ServeOptions`, so an option added to the interface and
+ * not here fails the type check.
+ */
+const OPTION_NAMES: Record<keyof ServeOptions, true> = {
+  fetch: true, port: true, hostname: true, reusePort: true, signal: true, onListen: true, onError: true,
+  maxHeaderBytes: true, maxHeaderCount: true, maxRequestTargetBytes: true, maxBodyBytes: true,
+  maxPipelinedRequests: true, keepAliveTimeoutMs: true, headersTimeoutMs: true, highWaterMarkBytes: true,
+  shutdownTimeoutMs: true, requestTimeoutMs: true, minBodyBytesPerSecond: true, writeTimeoutMs: true,
+  maxConnections: true, maxInFlightRequests: true, maxQueuedRequests: true, overloadStrategy: true,
+  lowWaterRatio: true, retryAfterSeconds: true, priority: true, tcpKeepAliveMs: true, handleSignals: true,
+  workers: true, tls: true, tlsHandshakeTimeoutMs: true, unix: true, fd: true,
+};
+const KNOWN_OPTIONS: ReadonlySet<string> = new Set(Object.keys(OPTION_NAMES));
 
 /** Every option resolved to a value. */
 export interface ResolvedOptions {
