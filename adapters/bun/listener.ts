@@ -1,13 +1,18 @@
 /**
  * Listening with `Bun.listen`: half-open sockets, Nagle off, on a TCP port
  * or a Unix socket, plain or TLS; each connection handed to the core as a
- * {@linkcode BunSocket} (TLS ones once their handshake is done).
+ * {@linkcode BunSocket} (TLS ones once their handshake is done). With
+ * several certificates (SNI), which `Bun.listen` cannot serve, Bun's
+ * `node:tls` server instead, its sockets as {@linkcode NodeSocket}s.
  *
  * @module
  */
 
 import type { Listener, ListenAddress, ListenOptions, Socket } from "../../src/socket.ts";
 import type { TlsSettings } from "../../src/tls.ts";
+import { listenNetServer } from "../_node_api/net_listen.ts";
+import { NodeSocket } from "../_node_api/node_socket.ts";
+import { createTlsServer } from "../_node_api/tls_server.ts";
 import { applyUnixMode, prepareUnixPath } from "../_node_api/unix_socket.ts";
 import { BunSocket } from "./socket.ts";
 import { bun, type BunSocketHandler, type BunTCPListener, type BunTlsOptions } from "./types.ts";
@@ -27,13 +32,14 @@ function alpnWire(names: readonly string[]): ArrayBuffer {
 
 /**
  * Bun's `tls` option for `settings`. `Bun.listen` takes one certificate
- * ("TLSOptions must be an object" for a list, Bun 1.4.5), so SNI with
- * several is refused here rather than served with the first alone.
+ * ("TLSOptions must be an object" for a list, Bun 1.4.5): a list is served
+ * by the `node:tls` path instead, and refused here (`setTls` with a list on
+ * a server started with one certificate) rather than served with the first.
  */
 function bunTls(t: TlsSettings): BunTlsOptions {
   if (t.certificates.length > 1) {
     throw new Error(
-      "tls with several certificates (SNI) is not available on Bun: Bun.listen takes one certificate; serve one certificate (with every name in its subjectAltName), or use Node",
+      "setTls with several certificates (SNI) on Bun needs a server started with several: Bun.listen, which serves one certificate, cannot take a list",
     );
   }
   const c = t.certificates[0];
@@ -57,6 +63,13 @@ export async function listenBun(options: ListenOptions, onSocket: (socket: Socke
   if (unix !== undefined) await prepareUnixPath(unix);
   const keepAliveMs = options.tcpKeepAliveMs ?? 0;
   const t = options.tls;
+  if (t !== undefined && t.certificates.length > 1) {
+    // SNI: Bun's node:tls server chooses the certificate by name (addContext /
+    // SNICallback) and swaps it in place (setSecureContext); Bun.listen can do neither.
+    const keepAlive = unix === undefined ? keepAliveMs : 0;
+    const { server, setTls } = createTlsServer(options, keepAlive, (socket) => onSocket(new NodeSocket(socket, true, unix !== undefined)));
+    return listenNetServer(server, options, options.reusePort === true, setTls);
+  }
   const handshakeMs = options.tlsHandshakeTimeoutMs ?? 5000;
   const requireCert = t !== undefined && t.requestCert && t.rejectUnauthorized;
   const handlers: BunSocketHandler<BunSocket> = {

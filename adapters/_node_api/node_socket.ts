@@ -1,5 +1,8 @@
 /**
- * One `node:net` connection as a core {@linkcode Socket}.
+ * One `node:net` (or `node:tls`) connection as a core {@linkcode Socket}:
+ * Node's sockets, and on Bun the sockets of its `node:tls` server (the Bun
+ * adapter's path for SNI, `./tls_server.ts`). Adapter private, as all of
+ * `adapters/_node_api/`.
  *
  * Node already has what the core asks for, so this is a thin mapping:
  * `write()` returns `socket.write()`'s result, Node's `'drain'` is `drain`,
@@ -7,7 +10,7 @@
  * `Buffer`s, handed over as they are (a `Buffer` is a `Uint8Array`; Node
  * allocates a fresh one per read, so ownership can pass without a copy).
  *
- * The listener (`./listener.ts`) makes servers with `allowHalfOpen: true`
+ * The listeners (`adapters/node/listener.ts`, `./tls_server.ts`) make servers with `allowHalfOpen: true`
  * so a peer's FIN is reported as `end` and the core decides when to end its
  * side, and with `noDelay: true`. An `'error'` on a socket never throws: it
  * is followed by Node's `'close'`, which is what the core sees.
