@@ -43,4 +43,12 @@ if (missing) {
     raw: { ca: certs.ca.cert },
   };
   defineServerSuite(`${RUNTIME} over TLS`, serve, transport);
+  if (RUNTIME === "bun") {
+    // A certificate list takes Bun's node:tls path (Bun.listen serves one certificate): the suite once more there.
+    const list = [
+      { cert: certs.localhost.cert, key: certs.localhost.key },
+      { serverName: "b.test", cert: certs.bTest.cert, key: certs.bTest.key },
+    ];
+    defineServerSuite("bun over TLS, several certificates (node:tls)", serve, { ...transport, serveOptions: { tls: list } });
+  }
 }
