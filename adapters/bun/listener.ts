@@ -2,12 +2,14 @@
  * Listening with `Bun.listen`: half-open sockets, Nagle off, on a TCP port
  * or a Unix socket, plain or TLS; each connection handed to the core as a
  * {@linkcode BunSocket} (TLS ones once their handshake is done). With
- * several certificates (SNI), which `Bun.listen` cannot serve, Bun's
- * `node:tls` server instead, its sockets as {@linkcode NodeSocket}s.
+ * several certificates (SNI) or an inherited descriptor, which `Bun.listen`
+ * cannot serve, Bun's `node:tls` / `node:net` server instead, its sockets as
+ * {@linkcode NodeSocket}s.
  *
  * @module
  */
 
+import * as net from "node:net";
 import type { Listener, ListenAddress, ListenOptions, Socket } from "../../src/socket.ts";
 import type { TlsSettings } from "../../src/tls.ts";
 import { listenNetServer } from "../_node_api/net_listen.ts";
@@ -56,18 +58,22 @@ function bunTls(t: TlsSettings): BunTlsOptions {
 
 /** `transport.listen` on `Bun.listen`. */
 export async function listenBun(options: ListenOptions, onSocket: (socket: Socket) => void): Promise<Listener> {
-  if (options.fd !== undefined) {
-    throw new Error("Serving on an inherited descriptor (fd) is not available on Bun: Bun.listen cannot accept on one (\"Failed to listen\", Bun 1.4.5); use Node, or let Bun bind the port or unix socket itself");
-  }
   const unix = options.unix;
   if (unix !== undefined) await prepareUnixPath(unix);
   const keepAliveMs = options.tcpKeepAliveMs ?? 0;
   const t = options.tls;
-  if (t !== undefined && t.certificates.length > 1) {
-    // SNI: Bun's node:tls server chooses the certificate by name (addContext /
-    // SNICallback) and swaps it in place (setSecureContext); Bun.listen can do neither.
-    const keepAlive = unix === undefined ? keepAliveMs : 0;
-    const { server, setTls } = createTlsServer(options, keepAlive, (socket) => onSocket(new NodeSocket(socket, true, unix !== undefined)));
+  if (options.fd !== undefined || (t !== undefined && t.certificates.length > 1)) {
+    // Bun's node:net / node:tls servers, for what Bun.listen cannot do: accept
+    // on an inherited descriptor (Bun.listen({ fd }) fails: "Failed to listen",
+    // Bun 1.4.5; node:net's listen({ fd }) works), and SNI (node:tls chooses
+    // the certificate by name and swaps it in place with setSecureContext).
+    const keepAlive = unix === undefined && options.fd === undefined ? keepAliveMs : 0;
+    const local = unix !== undefined;
+    if (t === undefined) {
+      const server = net.createServer({ allowHalfOpen: true, noDelay: true }, (socket) => onSocket(new NodeSocket(socket, false, local)));
+      return listenNetServer(server, options, false);
+    }
+    const { server, setTls } = createTlsServer(options, keepAlive, (socket) => onSocket(new NodeSocket(socket, true, local)));
     return listenNetServer(server, options, options.reusePort === true, setTls);
   }
   const handshakeMs = options.tlsHandshakeTimeoutMs ?? 5000;

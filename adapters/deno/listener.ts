@@ -96,7 +96,7 @@ function outOfDescriptors(e: unknown): boolean {
 export async function listenDeno(options: ListenOptions, onSocket: (socket: Socket) => void): Promise<Listener> {
   const d = deno();
   if (options.fd !== undefined) {
-    throw new Error("Serving on an inherited descriptor (fd) is not available on Deno: Deno has no API to accept on an already-open socket; use Node, or let Deno bind the port or unix socket itself");
+    throw new Error("Serving on an inherited descriptor (fd) is not available on Deno: Deno.listen takes no descriptor (only Deno's node:net compatibility layer does, which this adapter does not accept through); use Node or Bun, or let Deno bind the port or unix socket itself");
   }
   if (options.reusePort === true && !("listenDatagram" in d)) {
     // Deno.listen({ reusePort: true }) without --unstable-net does not

@@ -125,41 +125,51 @@ describe(`Unix sockets on ${RUNTIME}`, () => {
 });
 
 describe(`an inherited listening socket (fd) on ${RUNTIME}`, () => {
-  if (RUNTIME !== "node") {
-    it(`is refused on ${RUNTIME} with a clear error`, async () => {
+  if (RUNTIME === "deno") {
+    it("is refused on Deno with a clear error", async () => {
       const server = serve({ fd: 3, fetch: () => new Response("") });
-      await assert.rejects(server.ready, /inherited descriptor \(fd\) is not available on (Bun|Deno)/);
+      await assert.rejects(server.ready, /inherited descriptor \(fd\) is not available on Deno/);
     });
     return;
   }
+  if (RUNTIME === "bun") {
+    it("is tested from Node, which can hand its listening socket to a Bun child", { skip: "the parent must expose its listening descriptor (Node's _handle.fd); see this test under Node" }, () => {});
+    return;
+  }
 
-  it("serves on fd 3 handed to a child process, as systemd socket activation does", { timeout: 15_000 }, async () => {
-    // The parent binds, the child inherits the listening socket as fd 3 and accepts on it.
-    const listener = net.createServer();
-    await new Promise<void>((r) => listener.listen(0, "127.0.0.1", () => r()));
-    const port = (listener.address() as net.AddressInfo).port;
-    const fd = (listener as unknown as { _handle: { fd: number } })._handle.fd;
-    assert.ok(fd > 2, "Node exposes the listening socket's descriptor");
-    const child = spawn(NODE, [path.join(ROOT, "test/integration/fixtures/fd_app.ts")], { stdio: ["ignore", "pipe", "inherit", fd] });
-    // The parent never accepts: it stops listening once the child has its copy.
-    listener.close();
-    try {
-      const line = await new Promise<string>((resolve, reject) => {
-        let buf = "";
-        child.stdout!.setEncoding("utf8").on("data", (d: string) => {
-          buf += d;
-          if (buf.includes("\n")) resolve(buf.trim());
+  const children: [string, string[]][] = [
+    ["node", [NODE]],
+    ["bun", [path.join(ROOT, "node_modules/.bin/bun")]],
+  ];
+  for (const [name, cmd] of children) {
+    it(`serves on fd 3 handed to a ${name} child process, as systemd socket activation does`, { timeout: 15_000 }, async () => {
+      // The parent binds, the child inherits the listening socket as fd 3 and accepts on it.
+      const listener = net.createServer();
+      await new Promise<void>((r) => listener.listen(0, "127.0.0.1", () => r()));
+      const port = (listener.address() as net.AddressInfo).port;
+      const fd = (listener as unknown as { _handle: { fd: number } })._handle.fd;
+      assert.ok(fd > 2, "Node exposes the listening socket's descriptor");
+      const child = spawn(cmd[0], [...cmd.slice(1), path.join(ROOT, "test/integration/fixtures/fd_app.ts")], { stdio: ["ignore", "pipe", "inherit", fd] });
+      // The parent never accepts: it stops listening once the child has its copy.
+      listener.close();
+      try {
+        const line = await new Promise<string>((resolve, reject) => {
+          let buf = "";
+          child.stdout!.setEncoding("utf8").on("data", (d: string) => {
+            buf += d;
+            if (buf.includes("\n")) resolve(buf.trim());
+          });
+          child.once("exit", () => reject(new Error(`child exited: ${buf}`)));
         });
-        child.once("exit", () => reject(new Error(`child exited: ${buf}`)));
-      });
-      assert.equal(line, `ready 127.0.0.1:${port}`);
-      const r = await fetch(`http://127.0.0.1:${port}/hi`);
-      assert.equal(await r.text(), `fd http://127.0.0.1:${port}/hi`);
-    } finally {
-      child.kill("SIGTERM");
-      await new Promise((r) => child.once("exit", r));
-    }
-  });
+        assert.equal(line, `ready 127.0.0.1:${port}`);
+        const r = await fetch(`http://127.0.0.1:${port}/hi`);
+        assert.equal(await r.text(), `fd http://127.0.0.1:${port}/hi`);
+      } finally {
+        child.kill("SIGTERM");
+        await new Promise((r) => child.once("exit", r));
+      }
+    });
+  }
 });
 
 describe("serve() refuses options it does not know", () => {
