@@ -6,6 +6,8 @@
 
 import type { ConnInfo } from "./fetch/conn_info.ts";
 import { type OverloadStrategy, STRATEGIES } from "./backpressure.ts";
+import type { UnixListen } from "./socket.ts";
+import { resolveTls, type TlsOptions, type TlsSettings } from "./tls.ts";
 
 /** What `executionCtx` offers a handler (the shape Hono and Workers expect). */
 export interface ExecutionContext {
@@ -104,7 +106,46 @@ export interface ServeOptions {
    * @default undefined (one process, no supervisor)
    */
   workers?: number | "auto";
+  /**
+   * Serve HTTPS: one certificate, or a list chosen by the client's SNI name
+   * (the first is the default). PEM strings or bytes. ALPN offers
+   * `http/1.1`. Swap certificates later with `server.setTls()`.
+   */
+  tls?: TlsOptions | readonly TlsOptions[];
+  /** Cut a TLS handshake that has not finished after this long (counted in `stats().connections.timedOut`). @default 5000 */
+  tlsHandshakeTimeoutMs?: number;
+  /**
+   * Listen on a Unix-domain socket instead of TCP: its path, or
+   * `{ path, mode, removeStale }` (`mode`: file mode set after binding, e.g.
+   * `0o660`; `removeStale`: delete a socket file nobody accepts on before
+   * binding, else such a file is an error). Excludes `port`, `hostname`,
+   * `reusePort`, `fd` and `workers`.
+   */
+  unix?: string | { path: string; mode?: number; removeStale?: boolean };
+  /**
+   * Accept on an already-listening socket inherited as this file descriptor
+   * (systemd socket activation: `fd: 3`, see `LISTEN_FDS`), instead of
+   * binding. Node and Bun; Deno cannot (it throws). Excludes `port`,
+   * `hostname`, `reusePort`, `unix` and `workers`.
+   */
+  fd?: number;
 }
+
+/**
+ * Every option name {@linkcode serve} knows; anything else is refused. A
+ * record over `keyof ServeOptions`, so an option added to the interface and
+ * not here fails the type check.
+ */
+const OPTION_NAMES: Record<keyof ServeOptions, true> = {
+  fetch: true, port: true, hostname: true, reusePort: true, signal: true, onListen: true, onError: true,
+  maxHeaderBytes: true, maxHeaderCount: true, maxRequestTargetBytes: true, maxBodyBytes: true,
+  maxPipelinedRequests: true, keepAliveTimeoutMs: true, headersTimeoutMs: true, highWaterMarkBytes: true,
+  shutdownTimeoutMs: true, requestTimeoutMs: true, minBodyBytesPerSecond: true, writeTimeoutMs: true,
+  maxConnections: true, maxInFlightRequests: true, maxQueuedRequests: true, overloadStrategy: true,
+  lowWaterRatio: true, retryAfterSeconds: true, priority: true, tcpKeepAliveMs: true, handleSignals: true,
+  workers: true, tls: true, tlsHandshakeTimeoutMs: true, unix: true, fd: true,
+};
+const KNOWN_OPTIONS: ReadonlySet<string> = new Set(Object.keys(OPTION_NAMES));
 
 /** Every option resolved to a value. */
 export interface ResolvedOptions {
@@ -138,6 +179,10 @@ export interface ResolvedOptions {
   handleSignals: boolean;
   /** Worker processes to run; 0: serve in this process. */
   workers: number;
+  tls: TlsSettings | undefined;
+  tlsHandshakeTimeoutMs: number;
+  unix: UnixListen | undefined;
+  fd: number | undefined;
 }
 
 /** The defaults, one place. */
@@ -163,6 +208,7 @@ export const DEFAULTS = {
   lowWaterRatio: 0.8,
   retryAfterSeconds: 1,
   tcpKeepAliveMs: 0,
+  tlsHandshakeTimeoutMs: 5_000,
 } as const;
 
 function positiveInt(name: string, value: unknown, fallback: number, min = 1): number {
@@ -184,6 +230,19 @@ export function resolveOptions(options: ServeOptions): ResolvedOptions {
   }
   if (typeof options.fetch !== "function") {
     throw new TypeError(`Invalid fetch "${String(options.fetch)}": expected a function (request) => Response`);
+  }
+  for (const name of Object.keys(options)) {
+    if (!KNOWN_OPTIONS.has(name)) {
+      throw new TypeError(`Unknown option "${name}": serve() does not know it (a typo, or an option of another server?); it would otherwise be ignored`);
+    }
+  }
+  const unix = unixListen(options.unix);
+  const fd = options.fd === undefined ? undefined : positiveInt("fd", options.fd, 0, 0);
+  if (unix !== undefined || fd !== undefined) {
+    const what = unix !== undefined ? "unix" : "fd";
+    for (const other of ["port", "hostname", "reusePort", "workers", unix !== undefined ? "fd" : "unix"] as const) {
+      if (options[other] !== undefined) throw new TypeError(`Options ${what} and ${other} exclude each other: ${what} listens on no TCP port of its own`);
+    }
   }
   const port = options.port ?? DEFAULTS.port;
   if (typeof port !== "number" || !Number.isInteger(port) || port < 0 || port > 65535) {
@@ -219,7 +278,28 @@ export function resolveOptions(options: ServeOptions): ResolvedOptions {
     tcpKeepAliveMs: positiveInt("tcpKeepAliveMs", options.tcpKeepAliveMs, DEFAULTS.tcpKeepAliveMs, 0),
     handleSignals: options.handleSignals ?? false,
     workers: workerCount(options.workers),
+    tls: options.tls === undefined ? undefined : resolveTls(options.tls),
+    tlsHandshakeTimeoutMs: positiveInt("tlsHandshakeTimeoutMs", options.tlsHandshakeTimeoutMs, DEFAULTS.tlsHandshakeTimeoutMs),
+    unix,
+    fd,
   };
+}
+
+function unixListen(value: ServeOptions["unix"]): UnixListen | undefined {
+  if (value === undefined) return undefined;
+  const o = typeof value === "string" ? { path: value } : value;
+  if (o === null || typeof o !== "object" || typeof o.path !== "string" || o.path === "") {
+    throw new TypeError(`Invalid unix "${String(value)}": expected a socket file path or { path, mode?, removeStale? }`);
+  }
+  for (const k of Object.keys(o)) {
+    if (k !== "path" && k !== "mode" && k !== "removeStale") throw new TypeError(`Unknown option unix.${k}: unix takes path, mode, removeStale`);
+  }
+  const { mode, removeStale } = o as { mode?: unknown; removeStale?: unknown };
+  if (mode !== undefined && (typeof mode !== "number" || !Number.isInteger(mode) || mode < 0 || mode > 0o777)) {
+    throw new RangeError(`Invalid unix.mode "${String(mode)}": a file mode between 0 and 0o777`);
+  }
+  if (removeStale !== undefined && typeof removeStale !== "boolean") throw new TypeError(`Invalid unix.removeStale "${String(removeStale)}": expected a boolean`);
+  return { path: o.path, mode: mode as number | undefined, removeStale: removeStale === true };
 }
 
 function workerCount(value: unknown): number {

@@ -14,6 +14,7 @@ import { refusedConnectionBytes } from "./http/errors.ts";
 import { type Admission, BackpressureManager, type Job } from "./backpressure.ts";
 import { ConnectionPool } from "./pool.ts";
 import { type ServerStats, StatsCounters } from "./stats.ts";
+import { resolveTls, type TlsOptions } from "./tls.ts";
 
 export type { ServerStats } from "./stats.ts";
 
@@ -37,12 +38,20 @@ export interface Server {
   readonly ready: Promise<Server>;
   /** Resolves once the server is closed and every connection is gone. */
   readonly finished: Promise<void>;
-  /** The bound address; port is 0 until `ready` resolves. */
-  readonly address: { hostname: string; port: number };
+  /** The bound address; port is 0 until `ready` resolves (and on a Unix socket, whose file is `path`). */
+  readonly address: { hostname: string; port: number; path?: string };
   /** The bound port (0 until `ready`). */
   readonly port: number;
-  /** `http://hostname:port/`. */
+  /** `http://hostname:port/`, or `https://` with TLS. */
   readonly url: string;
+  /**
+   * Swaps the TLS certificates (same shape as the `tls` option) without
+   * dropping a connection: handshakes after the promise resolves get the new
+   * ones. Rejects, keeping the old certificates, when the new ones are
+   * refused, when the server was not started with `tls`, or where the
+   * runtime cannot (see the README).
+   */
+  setTls(tls: TlsOptions | readonly TlsOptions[]): Promise<void>;
   /**
    * Graceful shutdown: stop accepting at once, close idle keep-alive
    * connections, let requests already received finish (their responses
@@ -122,7 +131,17 @@ class ServerImpl implements Server, ConnectionHost {
   async #listen(): Promise<Server> {
     const o = this.options;
     this.#listener = await this.#transport.listen(
-      { hostname: o.hostname, port: o.port, reusePort: o.reusePort, tcpKeepAliveMs: o.tcpKeepAliveMs },
+      {
+        hostname: o.hostname,
+        port: o.port,
+        reusePort: o.reusePort,
+        tcpKeepAliveMs: o.tcpKeepAliveMs,
+        unix: o.unix,
+        fd: o.fd,
+        tls: o.tls,
+        tlsHandshakeTimeoutMs: o.tlsHandshakeTimeoutMs,
+        onTlsHandshakeTimeout: () => this.counters.timedOut++,
+      },
       (socket) => this.#accept(socket),
     );
     this.address = this.#listener.address;
@@ -142,7 +161,16 @@ class ServerImpl implements Server, ConnectionHost {
   }
 
   get url(): string {
-    return listenUrl(this.address);
+    return listenUrl(this.address, this.options.tls !== undefined);
+  }
+
+  async setTls(tls: TlsOptions | readonly TlsOptions[]): Promise<void> {
+    const settings = resolveTls(tls);
+    if (this.options.tls === undefined) throw new Error("setTls: this server was not started with the tls option; it serves plain HTTP");
+    await this.ready;
+    const listener = this.#listener!;
+    if (listener.setTls === undefined) throw new Error(`setTls: the ${this.runtime} transport cannot change certificates on a running listener`);
+    await listener.setTls(settings);
   }
 
   get gated(): boolean {

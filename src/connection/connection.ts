@@ -609,7 +609,7 @@ export class Connection implements SocketEvents, BodyOwner, ExchangeOwner, Respo
     if (this.#urls === null) {
       const s = this.socket;
       const a = s.localAddress;
-      this.#urls = new UrlCache("http://" + (a.includes(":") ? `[${a}]` : a) + ":" + s.localPort);
+      this.#urls = new UrlCache((s.encrypted === true ? "https://" : "http://") + (a.includes(":") ? `[${a}]` : a) + ":" + s.localPort);
     }
     return this.#urls;
   }
@@ -617,7 +617,7 @@ export class Connection implements SocketEvents, BodyOwner, ExchangeOwner, Respo
   /** The env handlers get: connection info, made on the first request; it also leads back here (`upgradeConnection`). */
   #env(): ConnInfo {
     const s = this.socket;
-    return (this.#info ??= connInfo(s.remoteAddress, s.remotePort, s.localAddress, s.localPort, this.#host.runtime, this));
+    return (this.#info ??= connInfo(s.remoteAddress, s.remotePort, s.localAddress, s.localPort, this.#host.runtime, this, s));
   }
 
   // ---- writing ---------------------------------------------------------

@@ -19,10 +19,25 @@ import { getConnInfo as getConnInfoDeno } from "../../node_modules/hono/dist/ada
 // @ts-ignore: as above
 import { getConnInfo as getConnInfoBun } from "../../node_modules/hono/dist/adapter/bun/conninfo.js";
 import type { Server, ServeOptions } from "../../mod.ts";
-import { parseResponses, rawRequest } from "../helpers/raw_client.ts";
+import { parseResponses, type RawOptions, type RawResult, rawRequest as rawRequestPlain } from "../helpers/raw_client.ts";
 
 /** How the suite starts a server on the runtime under test. */
 export type ServeFn = (options: ServeOptions) => Server;
+
+/**
+ * How the suite's clients reach the server when not over plain TCP: the
+ * same cases then run over TLS (`tls_suite_test.ts`).
+ */
+export interface SuiteTransport {
+  /** Added to every `serve()` the suite makes (`{ tls }`). */
+  serveOptions: Partial<ServeOptions>;
+  /** `"https"`. */
+  scheme: string;
+  /** A `fetch` that trusts the server's certificate. */
+  fetch: typeof fetch;
+  /** What the raw client needs to speak TLS. */
+  raw: RawOptions["tls"];
+}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -134,7 +149,12 @@ function makeApp(events: string[]) {
 }
 
 /** Defines the whole suite against `serve`. */
-export function defineServerSuite(runtime: string, serve: ServeFn): void {
+export function defineServerSuite(runtime: string, servePlain: ServeFn, transport?: SuiteTransport): void {
+  const serve: ServeFn = transport === undefined ? servePlain : (o) => servePlain({ ...o, ...transport.serveOptions });
+  const fetch = transport?.fetch ?? globalThis.fetch;
+  const scheme = transport?.scheme ?? "http";
+  const rawRequest = (port: number, input: string | Uint8Array, o: RawOptions = {}): Promise<RawResult> =>
+    rawRequestPlain(port, input, transport === undefined ? o : { ...o, tls: transport.raw });
   describe(`anyserve on ${runtime}`, () => {
     const events: string[] = [];
     let server: Server;
@@ -154,7 +174,7 @@ export function defineServerSuite(runtime: string, serve: ServeFn): void {
       });
       await server.ready;
       port = server.port;
-      base = `http://127.0.0.1:${port}`;
+      base = `${scheme}://127.0.0.1:${port}`;
     });
 
     after(async () => {
@@ -217,7 +237,7 @@ export function defineServerSuite(runtime: string, serve: ServeFn): void {
 
       it("builds the URL from Host and the request-target", async () => {
         const { text } = await rawRequest(port, "GET /url?x=1 HTTP/1.1\r\nHost: example.com:8080\r\nConnection: close\r\n\r\n");
-        assert.equal(parseResponses(text)[0].body, "http://example.com:8080/url?x=1");
+        assert.equal(parseResponses(text)[0].body, `${scheme}://example.com:8080/url?x=1`);
       });
 
       it("gives the URL a Request would: dot segments, percent-encoding, host case, default port", async () => {
@@ -234,8 +254,10 @@ export function defineServerSuite(runtime: string, serve: ServeFn): void {
           ];
           for (const [target, host, expected] of cases) {
             const { text } = await rawRequest(echo.port, `GET ${target} HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`);
-            assert.equal(parseResponses(text)[0].body, expected, `${target} with Host ${host}`);
-            assert.equal(expected, new Request(`http://${host}${target}`).url, "the expectation is what a Request gives");
+            // Over TLS: what a Request gives for https (443, not 80, is then the default port).
+            const want = scheme === "http" ? expected : new Request(`${scheme}://${host}${target}`).url;
+            assert.equal(parseResponses(text)[0].body, want, `${target} with Host ${host}`);
+            assert.equal(want, new Request(`${scheme}://${host}${target}`).url, "the expectation is what a Request gives");
           }
         } finally {
           await echo.close({ deadlineMs: 100 });
