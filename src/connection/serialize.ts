@@ -19,6 +19,8 @@ const CONTINUE = new TextEncoder().encode("HTTP/1.1 100 Continue\r\n\r\n");
 let fieldOut: OutBuffer | null = null;
 let fieldHasDate = false;
 let fieldClose = false;
+/** The handler's own Content-Length value (kept on a HEAD response with no body to measure). */
+let fieldLength: string | null = null;
 /** A field (or the status) that cannot go on the wire: the response is replaced by a 500. */
 let fieldBad = false;
 function writeField(value: string, name: string): void {
@@ -36,6 +38,8 @@ function writeField(value: string, name: string): void {
       if (/(^|[\s,])close($|[\s,])/i.test(value)) fieldClose = true;
       return;
     case "content-length":
+      fieldLength = value;
+      return;
     case "transfer-encoding":
     case "keep-alive":
       return;
@@ -85,9 +89,14 @@ export function writeHead(out: OutBuffer, ex: Exchange, length: number, date: Ui
   fieldOut = out;
   fieldHasDate = false;
   fieldClose = false;
+  fieldLength = null;
   fieldBad = line === "";
   res.headers.forEach(writeField);
   fieldOut = null;
+  // HEAD: a body we have nothing of to measure (a null body) keeps the
+  // length the handler said its GET has, as every runtime's own server
+  // does (RFC 9110 §9.3.2, §8.6).
+  if (length < 0 && fieldLength !== null && ex.head.method === "HEAD" && /^\d{1,15}$/.test(fieldLength)) length = Number(fieldLength);
   if (fieldBad) {
     out.truncate(mark);
     ex.answerWith(INVALID_RESPONSE);
