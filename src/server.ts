@@ -256,8 +256,18 @@ class ServerImpl implements Server, ConnectionHost {
       this.#allClosed = resolve;
       if (this.#pool.size === 0) resolve();
     });
-    // Shutdown ends idle connections at once; busy ones after their last response.
-    for (const conn of [...this.#pool]) conn.shutdown();
+    // Every request that reaches a connection before it says it closes is
+    // answered; a connection with nothing to answer ends once it has been
+    // silent through the grace (checked a few times per grace).
+    const grace = Math.min(this.options.shutdownGraceMs, deadlineMs);
+    for (const conn of [...this.#pool]) conn.shutdown(grace);
+    let graceTimer: ReturnType<typeof setInterval> | undefined;
+    if (grace > 0 && this.#pool.size > 0) {
+      graceTimer = setInterval(() => {
+        const now = performance.now();
+        for (const conn of this.#pool) conn.graceCheck(now);
+      }, Math.max(5, Math.floor(grace / 5)));
+    }
     let timer: ReturnType<typeof setTimeout> | undefined;
     const deadline = new Promise<"deadline">((resolve) => (timer = setTimeout(() => resolve("deadline"), deadlineMs)));
     const all = (async () => {
@@ -266,6 +276,7 @@ class ServerImpl implements Server, ConnectionHost {
     })();
     const outcome = await Promise.race([all.then(() => "done" as const), deadline]);
     clearTimeout(timer);
+    clearInterval(graceTimer);
     let cut = 0;
     if (outcome === "deadline") {
       for (const conn of [...this.#pool]) {
