@@ -76,6 +76,8 @@ class ServerImpl implements Server, ConnectionHost {
   #sweepTimer: ReturnType<typeof setInterval> | undefined;
   #resolveFinished!: () => void;
   #closePromise: Promise<CloseSummary> | null = null;
+  /** During close(): how long an idle connection must stay silent before it is ended (`shutdownGraceMs`). */
+  #grace = 0;
   #allClosed: (() => void) | null = null;
   #waitUntil = new Set<Promise<unknown>>();
   #answeredAtClose = 0;
@@ -148,12 +150,15 @@ class ServerImpl implements Server, ConnectionHost {
   }
 
   #accept(socket: Socket): void {
+    const pool = this.#pool;
     if (this.closing) {
-      socket.start(NO_EVENTS);
-      socket.destroy();
+      // Accepted as we stop listening: the client has likely written its
+      // request already, so it is answered like any other during shutdown
+      // (a reset here is a 502 from a proxy).
+      if (pool.hasRoom()) this.#open(socket).shutdown(this.#grace);
+      else this.#refuse(socket);
       return;
     }
-    const pool = this.#pool;
     if (!pool.hasRoom() || (this.gated && this.options.overloadStrategy === "slow_down")) {
       switch (this.options.overloadStrategy) {
         case "slow_down":
@@ -181,12 +186,13 @@ class ServerImpl implements Server, ConnectionHost {
     this.#open(socket);
   }
 
-  #open(socket: Socket): void {
+  #open(socket: Socket): Connection {
     const conn = new Connection(socket, this);
     this.#pool.add(conn);
     this.counters.connectionsTotal++;
     this.#sweepTimer ??= setInterval(() => this.#sweep(), SWEEP_INTERVAL_MS);
     socket.start(conn);
+    return conn;
   }
 
   /** Over the connection limit: a cheap 503 and close. */
@@ -248,6 +254,7 @@ class ServerImpl implements Server, ConnectionHost {
 
   async #close(deadlineMs: number): Promise<CloseSummary> {
     this.closing = true;
+    const grace = (this.#grace = Math.min(this.options.shutdownGraceMs, deadlineMs));
     await this.ready.catch(() => {});
     this.#listener?.close();
     this.#unsubscribeSignals?.();
@@ -259,10 +266,9 @@ class ServerImpl implements Server, ConnectionHost {
     // Every request that reaches a connection before it says it closes is
     // answered; a connection with nothing to answer ends once it has been
     // silent through the grace (checked a few times per grace).
-    const grace = Math.min(this.options.shutdownGraceMs, deadlineMs);
     for (const conn of [...this.#pool]) conn.shutdown(grace);
     let graceTimer: ReturnType<typeof setInterval> | undefined;
-    if (grace > 0 && this.#pool.size > 0) {
+    if (grace > 0) {
       graceTimer = setInterval(() => {
         const now = performance.now();
         for (const conn of this.#pool) conn.graceCheck(now);
