@@ -34,7 +34,7 @@ import type { StatsCounters } from "../stats.ts";
 import { DONE, Exchange, type ExchangeOwner, PENDING, READY, STREAM, STREAMING } from "./exchange.ts";
 import { BODY_ERROR, RequestBody } from "./request_body.ts";
 import { type ResponseTarget, takeResponse } from "./response.ts";
-import { writeContinue, writeReady, writeStreamStart, writeSwitchingProtocols } from "./serialize.ts";
+import { keepAliveLine, writeContinue, writeReady, writeStreamStart, writeSwitchingProtocols } from "./serialize.ts";
 import { pump, type PumpTarget } from "./pump.ts";
 import type { Protocol, ProtocolEvents, Upgradable } from "./protocol.ts";
 
@@ -122,6 +122,8 @@ export class Connection implements SocketEvents, BodyOwner, ExchangeOwner, Respo
   /** After an upgrade: the protocol that owns the socket now. */
   #protocol: ProtocolEvents | null = null;
   #urls: UrlCache | null = null;
+  /** `Keep-Alive: timeout=N` for this server's idle timeout, prebuilt. */
+  #keepAlive: Uint8Array;
   /**
    * Graceful shutdown with a grace (`shutdown(graceMs)`): how long the
    * connection must stay silent, with nothing to answer, before it is
@@ -135,6 +137,7 @@ export class Connection implements SocketEvents, BodyOwner, ExchangeOwner, Respo
     this.socket = socket;
     this.#host = host;
     this.#options = host.options;
+    this.#keepAlive = keepAliveLine(host.options.keepAliveTimeoutMs);
     this.lastActive = performance.now();
   }
 
@@ -719,7 +722,7 @@ export class Connection implements SocketEvents, BodyOwner, ExchangeOwner, Respo
         }
         this.#closesForBody(ex);
         this.#closesForShutdown(ex, finished === pipeline.length);
-        writeReady(out, ex, date);
+        writeReady(out, ex, date, this.#keepAlive);
         if (ex.close) {
           closeAfter = true;
           break;
@@ -729,7 +732,7 @@ export class Connection implements SocketEvents, BodyOwner, ExchangeOwner, Respo
       if (ex.state === STREAM) {
         this.#closesForBody(ex);
         this.#closesForShutdown(ex, finished === pipeline.length - 1);
-        if (!writeStreamStart(out, ex, date)) {
+        if (!writeStreamStart(out, ex, date, this.#keepAlive)) {
           finished++; // answered with a 500 instead: like a READY response
           if (ex.close) {
             closeAfter = true;

@@ -581,6 +581,23 @@ export function defineServerSuite(runtime: string, serve: ServeFn): void {
       assert.equal(summary.cut, 0);
     });
 
+    it("says its idle timeout on keep-alive responses: Keep-Alive: timeout=N, N in whole seconds rounded down", async () => {
+      const server = serve({ fetch: () => new Response("ok", { headers: { "keep-alive": "timeout=99" } }), port: 0, hostname: "127.0.0.1", keepAliveTimeoutMs: 2500 });
+      await server.ready;
+      try {
+        const { text } = await rawRequest(server.port, "GET / HTTP/1.1\r\nHost: a\r\n\r\nGET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\nGET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n");
+        const rs = parseResponses(text);
+        assert.equal(rs.length, 3);
+        assert.equal(rs[0].headers["keep-alive"], "timeout=2");
+        assert.equal(rs[1].headers["keep-alive"], "timeout=2");
+        assert.equal(rs[1].headers["connection"], "keep-alive");
+        assert.equal(rs[2].headers["keep-alive"], undefined);
+        assert.equal(rs[2].headers["connection"], "close");
+      } finally {
+        await server.close({ deadlineMs: 200 });
+      }
+    });
+
     it("answers 500 when a handler returns something that is not a Response, and goes on", async () => {
       const server = serve({
         fetch: (req) => (new URL(req.url).pathname === "/bad" ? (undefined as unknown as Response) : new Response("ok")),
