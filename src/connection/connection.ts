@@ -467,6 +467,11 @@ export class Connection implements SocketEvents, BodyOwner, ExchangeOwner, Respo
     if (this.#endedAt === 0) {
       this.#endedAt = performance.now();
       this.socket.end();
+      // The socket closes once the peer's FIN is read: read on, whatever
+      // paused us (a response that filled the socket's buffer gets no
+      // drain after end() on Deno), and ignore what comes.
+      this.#pausedForBody = this.#pausedForPipeline = this.#pausedForWrite = false;
+      this.#updateReading();
     }
   }
 

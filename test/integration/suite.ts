@@ -598,6 +598,24 @@ export function defineServerSuite(runtime: string, serve: ServeFn): void {
       }
     });
 
+    it("closes a connection once the client has read a large response sent with Connection: close", async () => {
+      // 64 KiB fills the socket's buffer: reading had paused for the write.
+      const server = serve({ fetch: () => new Response(new Uint8Array(256 * 1024)), port: 0, hostname: "127.0.0.1" });
+      await server.ready;
+      const { text, closed } = await rawRequest(server.port, "GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n", { timeoutMs: 3000 });
+      assert.equal(closed, true);
+      assert.equal(parseResponses(text)[0].body.length, 256 * 1024);
+      // The server must see the client's FIN and close its side, not wait
+      // for the linger to run out (5 s) with nothing left to do.
+      let active = server.stats().connections.active;
+      for (let i = 0; i < 100 && active > 0; i++) {
+        await sleep(20);
+        active = server.stats().connections.active;
+      }
+      assert.equal(active, 0, "the connection is still open after the client closed it");
+      await server.close({ deadlineMs: 200 });
+    });
+
     it("answers 500 when a handler returns something that is not a Response, and goes on", async () => {
       const server = serve({
         fetch: (req) => (new URL(req.url).pathname === "/bad" ? (undefined as unknown as Response) : new Response("ok")),
