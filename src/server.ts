@@ -44,11 +44,12 @@ export interface Server {
   /** `http://hostname:port/`. */
   readonly url: string;
   /**
-   * Graceful shutdown: stop accepting at once, close idle keep-alive
-   * connections, let requests already received finish (their responses
-   * carry `Connection: close`), wait for `waitUntil` promises, and cut
-   * whatever is left at the deadline. Calling it again returns the same
-   * promise.
+   * Graceful shutdown: stop accepting at once, answer every request that
+   * reaches a connection before it says it closes (the last answer on each
+   * carries `Connection: close`), end a connection with nothing to answer
+   * once it has stayed silent for `shutdownGraceMs`, wait for `waitUntil`
+   * promises, and cut whatever is left at the deadline. Calling it again
+   * returns the same promise.
    */
   close(options?: CloseOptions): Promise<CloseSummary>;
   /** Counters and gauges; see {@linkcode ServerStats}. */
