@@ -90,8 +90,12 @@ export const DOCUMENTED: HeaderRule[] = [
   {
     rule: "Keep-Alive",
     runtimes: ALL,
-    reason: "each server's own idle timeout (Node's http says `timeout=5`); advisory, not part of the response",
-    apply: (a, n) => void (a.delete("keep-alive"), n.delete("keep-alive")),
+    reason: "anyserve says its idle timeout on every keep-alive response (`Keep-Alive: timeout=5`, so a client that honours it never reuses a connection about to close); Deno.serve and Bun.serve say nothing, and Node's http says it too except when the app set its own `Connection` (Hono's streamSSE does). Compared on Node where Node's http sends it",
+    apply: (a, n) => {
+      if (RUNTIME === "node" && n.has("keep-alive")) return;
+      a.delete("keep-alive");
+      n.delete("keep-alive");
+    },
   },
   {
     rule: "Connection: keep-alive",
