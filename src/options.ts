@@ -69,6 +69,15 @@ export interface ServeOptions {
   highWaterMarkBytes?: number;
   /** How long `close()` waits for in-flight work before cutting connections. @default 10000 */
   shutdownTimeoutMs?: number;
+  /**
+   * During `close()`, a keep-alive connection with nothing to answer is
+   * ended only once it has stayed silent this long, and a request that
+   * arrives meanwhile is answered (with `Connection: close`): a client may
+   * have written a request on it just before we stopped. It needs to cover
+   * one round trip between the client (a proxy) and the server; 0 ends
+   * idle connections at once. @default 250
+   */
+  shutdownGraceMs?: number;
   /** Answer 408 and close when a request body has not fully arrived this long after its head. @default 60000 */
   requestTimeoutMs?: number;
   /**
@@ -140,7 +149,7 @@ const OPTION_NAMES: Record<keyof ServeOptions, true> = {
   fetch: true, port: true, hostname: true, reusePort: true, signal: true, onListen: true, onError: true,
   maxHeaderBytes: true, maxHeaderCount: true, maxRequestTargetBytes: true, maxBodyBytes: true,
   maxPipelinedRequests: true, keepAliveTimeoutMs: true, headersTimeoutMs: true, highWaterMarkBytes: true,
-  shutdownTimeoutMs: true, requestTimeoutMs: true, minBodyBytesPerSecond: true, writeTimeoutMs: true,
+  shutdownTimeoutMs: true, shutdownGraceMs: true, requestTimeoutMs: true, minBodyBytesPerSecond: true, writeTimeoutMs: true,
   maxConnections: true, maxInFlightRequests: true, maxQueuedRequests: true, overloadStrategy: true,
   lowWaterRatio: true, retryAfterSeconds: true, priority: true, tcpKeepAliveMs: true, handleSignals: true,
   workers: true, tls: true, tlsHandshakeTimeoutMs: true, unix: true, fd: true,
@@ -165,6 +174,7 @@ export interface ResolvedOptions {
   headersTimeoutMs: number;
   highWaterMarkBytes: number;
   shutdownTimeoutMs: number;
+  shutdownGraceMs: number;
   requestTimeoutMs: number;
   minBodyBytesPerSecond: number;
   writeTimeoutMs: number;
@@ -198,6 +208,10 @@ export const DEFAULTS = {
   headersTimeoutMs: 5_000,
   highWaterMarkBytes: 64 * 1024,
   shutdownTimeoutMs: 10_000,
+  // One round trip between a proxy and its upstream, with room: within a
+  // region that is under 5 ms, across continents 100-250 ms. Each idle
+  // connection adds this much to a shutdown, small next to shutdownTimeoutMs.
+  shutdownGraceMs: 250,
   requestTimeoutMs: 60_000,
   minBodyBytesPerSecond: 1024,
   writeTimeoutMs: 30_000,
@@ -265,6 +279,7 @@ export function resolveOptions(options: ServeOptions): ResolvedOptions {
     headersTimeoutMs: positiveInt("headersTimeoutMs", options.headersTimeoutMs, DEFAULTS.headersTimeoutMs),
     highWaterMarkBytes: positiveInt("highWaterMarkBytes", options.highWaterMarkBytes, DEFAULTS.highWaterMarkBytes),
     shutdownTimeoutMs: positiveInt("shutdownTimeoutMs", options.shutdownTimeoutMs, DEFAULTS.shutdownTimeoutMs, 0),
+    shutdownGraceMs: positiveInt("shutdownGraceMs", options.shutdownGraceMs, DEFAULTS.shutdownGraceMs, 0),
     requestTimeoutMs: positiveInt("requestTimeoutMs", options.requestTimeoutMs, DEFAULTS.requestTimeoutMs),
     minBodyBytesPerSecond: positiveInt("minBodyBytesPerSecond", options.minBodyBytesPerSecond, DEFAULTS.minBodyBytesPerSecond, 0),
     writeTimeoutMs: positiveInt("writeTimeoutMs", options.writeTimeoutMs, DEFAULTS.writeTimeoutMs),

@@ -53,11 +53,12 @@ export interface Server {
    */
   setTls(tls: TlsOptions | readonly TlsOptions[]): Promise<void>;
   /**
-   * Graceful shutdown: stop accepting at once, close idle keep-alive
-   * connections, let requests already received finish (their responses
-   * carry `Connection: close`), wait for `waitUntil` promises, and cut
-   * whatever is left at the deadline. Calling it again returns the same
-   * promise.
+   * Graceful shutdown: stop accepting at once, answer every request that
+   * reaches a connection before it says it closes (the last answer on each
+   * carries `Connection: close`), end a connection with nothing to answer
+   * once it has stayed silent for `shutdownGraceMs`, wait for `waitUntil`
+   * promises, and cut whatever is left at the deadline. Calling it again
+   * returns the same promise.
    */
   close(options?: CloseOptions): Promise<CloseSummary>;
   /** Counters and gauges; see {@linkcode ServerStats}. */
@@ -86,6 +87,8 @@ class ServerImpl implements Server, ConnectionHost {
   #sweepTimer: ReturnType<typeof setInterval> | undefined;
   #resolveFinished!: () => void;
   #closePromise: Promise<CloseSummary> | null = null;
+  /** During close(): how long an idle connection must stay silent before it is ended (`shutdownGraceMs`). */
+  #grace = 0;
   #allClosed: (() => void) | null = null;
   #waitUntil = new Set<Promise<unknown>>();
   #answeredAtClose = 0;
@@ -178,12 +181,15 @@ class ServerImpl implements Server, ConnectionHost {
   }
 
   #accept(socket: Socket): void {
+    const pool = this.#pool;
     if (this.closing) {
-      socket.start(NO_EVENTS);
-      socket.destroy();
+      // Accepted as we stop listening: the client has likely written its
+      // request already, so it is answered like any other during shutdown
+      // (a reset here is a 502 from a proxy).
+      if (pool.hasRoom()) this.#open(socket).shutdown(this.#grace);
+      else this.#refuse(socket);
       return;
     }
-    const pool = this.#pool;
     if (!pool.hasRoom() || (this.gated && this.options.overloadStrategy === "slow_down")) {
       switch (this.options.overloadStrategy) {
         case "slow_down":
@@ -211,12 +217,13 @@ class ServerImpl implements Server, ConnectionHost {
     this.#open(socket);
   }
 
-  #open(socket: Socket): void {
+  #open(socket: Socket): Connection {
     const conn = new Connection(socket, this);
     this.#pool.add(conn);
     this.counters.connectionsTotal++;
     this.#sweepTimer ??= setInterval(() => this.#sweep(), SWEEP_INTERVAL_MS);
     socket.start(conn);
+    return conn;
   }
 
   /** Over the connection limit: a cheap 503 and close. */
@@ -278,6 +285,7 @@ class ServerImpl implements Server, ConnectionHost {
 
   async #close(deadlineMs: number): Promise<CloseSummary> {
     this.closing = true;
+    const grace = (this.#grace = Math.min(this.options.shutdownGraceMs, deadlineMs));
     await this.ready.catch(() => {});
     this.#listener?.close();
     this.#unsubscribeSignals?.();
@@ -286,8 +294,17 @@ class ServerImpl implements Server, ConnectionHost {
       this.#allClosed = resolve;
       if (this.#pool.size === 0) resolve();
     });
-    // Shutdown ends idle connections at once; busy ones after their last response.
-    for (const conn of [...this.#pool]) conn.shutdown();
+    // Every request that reaches a connection before it says it closes is
+    // answered; a connection with nothing to answer ends once it has been
+    // silent through the grace (checked a few times per grace).
+    for (const conn of [...this.#pool]) conn.shutdown(grace);
+    let graceTimer: ReturnType<typeof setInterval> | undefined;
+    if (grace > 0) {
+      graceTimer = setInterval(() => {
+        const now = performance.now();
+        for (const conn of this.#pool) conn.graceCheck(now);
+      }, Math.max(5, Math.floor(grace / 5)));
+    }
     let timer: ReturnType<typeof setTimeout> | undefined;
     const deadline = new Promise<"deadline">((resolve) => (timer = setTimeout(() => resolve("deadline"), deadlineMs)));
     const all = (async () => {
@@ -296,6 +313,7 @@ class ServerImpl implements Server, ConnectionHost {
     })();
     const outcome = await Promise.race([all.then(() => "done" as const), deadline]);
     clearTimeout(timer);
+    clearInterval(graceTimer);
     let cut = 0;
     if (outcome === "deadline") {
       for (const conn of [...this.#pool]) {

@@ -160,7 +160,11 @@ async function settle(ex: Exchange, body: ReadableStream<Uint8Array>, target: Re
         bytes += v.length;
       }
       read = reader.read();
-      if (bytes > MAX_BUFFERED_BODY) {
+      // Past the limit, a body may still be a fixed one, already whole in
+      // memory (a 1 MiB Uint8Array comes as one chunk): if its next read
+      // says "done" at once, it goes out with its length, holding nothing
+      // more than the producer gave. Else it is streamed.
+      if (bytes > MAX_BUFFERED_BODY && !(await endsAtOnce(read, peek))) {
         streamFrom(ex, chunks, bytes, read);
         break;
       }
@@ -173,6 +177,17 @@ async function settle(ex: Exchange, body: ReadableStream<Uint8Array>, target: Re
     return;
   }
   target.responseReady(ex);
+}
+
+/** True when `read` settles done within SETTLE_HOPS microtask hops (false for a value, or still pending). */
+async function endsAtOnce(read: Promise<ReadableStreamReadResult<Uint8Array>>, peek: ResponseTarget["peek"]): Promise<boolean> {
+  const peeked = peek?.(read);
+  if (peeked !== undefined && peeked !== read) return (peeked as ReadableStreamReadResult<Uint8Array>).done === true;
+  let r: ReadableStreamReadResult<Uint8Array> | null = null;
+  let failed = false;
+  read.then((x) => (r = x), () => (failed = true));
+  for (let hop = 0; hop < SETTLE_HOPS && r === null && !failed; hop++) await undefined;
+  return (r as ReadableStreamReadResult<Uint8Array> | null)?.done === true;
 }
 
 function streamFrom(ex: Exchange, chunks: Uint8Array[], bytes: number, next: Promise<ReadableStreamReadResult<Uint8Array>>): void {
