@@ -64,6 +64,7 @@ class ServerImpl implements Server, ConnectionHost {
   readonly ctx: ExecutionContext;
   readonly staticBody: ConnectionHost["staticBody"];
   readonly peek: ConnectionHost["peek"];
+  readonly makeRequest: ConnectionHost["makeRequest"];
   readonly counters = new StatsCounters();
   readonly ready: Promise<Server>;
   readonly finished: Promise<void>;
@@ -87,6 +88,7 @@ class ServerImpl implements Server, ConnectionHost {
     this.#transport = transport;
     this.staticBody = transport.staticBody?.bind(transport);
     this.peek = transport.peek?.bind(transport);
+    this.makeRequest = transport.makeRequest?.bind(transport);
     const o = this.options;
     this.#pool = new ConnectionPool(o.maxConnections);
     this.#backpressure = new BackpressureManager(

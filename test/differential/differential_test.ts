@@ -235,8 +235,6 @@ export const DOCUMENTED_CASES: Record<Runtime, Record<string, DocumentedCase>> =
 // entry with the fix). Keyed by test name ("case [via]") or case name (all vias).
 // ---------------------------------------------------------------------------
 
-const REBUILD_NODE = "issue 9.1: `new Request(c.req.raw, init)` throws `TypeError: Cannot read private member #state` (500)";
-const REBUILD_DENO = "issue 9.1: `new Request(c.req.raw, init)` throws `Failed to construct 'Request': Argument 1 is not of type Request` (500)";
 const HEAD_LENGTH = "issue 9.2: HEAD drops the handler's `Content-Length: 11`";
 const BIG_CHUNKED = "a fixed 1 MiB Uint8Array body goes out chunked; the native server sends `Content-Length: 1048576`";
 const BUN_TEXT = "issue 9.3: no Content-Type for a body that implies one (Bun.serve: `text/plain;charset=utf-8`)";
@@ -247,25 +245,11 @@ export const KNOWN_DIFFERENCES: Record<Runtime, Record<string, string>> = {
     "Blob body (implied type)": "a Blob body goes out chunked; @hono/node-server sends `Content-Length: 9`",
     "1 MiB body": BIG_CHUNKED,
     "HEAD: handler Content-Length": HEAD_LENGTH,
-    "bodyLimit chunked within": REBUILD_NODE,
-    "bodyLimit chunked urlencoded then parseBody": REBUILD_NODE,
-    "methodOverride header: PATCH": REBUILD_NODE,
-    "new Request(c.req.raw, { headers }) on POST": REBUILD_NODE,
-    "new Request(c.req.raw, { headers }) on GET": REBUILD_NODE,
-    "new Request(c.req.raw, { method })": REBUILD_NODE,
     "GETs": `${HEAD_LENGTH}; ${BIG_CHUNKED}`,
-    "chunked bodyLimit and rebuild": REBUILD_NODE,
   },
   deno: {
     "HEAD: handler Content-Length": HEAD_LENGTH,
-    "bodyLimit chunked within": REBUILD_DENO,
-    "bodyLimit chunked urlencoded then parseBody": REBUILD_DENO,
-    "methodOverride header: PATCH": REBUILD_DENO,
-    "new Request(c.req.raw, { headers }) on POST": REBUILD_DENO,
-    "new Request(c.req.raw, { headers }) on GET": REBUILD_DENO,
-    "new Request(c.req.raw, { method })": REBUILD_DENO,
     "GETs": HEAD_LENGTH,
-    "chunked bodyLimit and rebuild": REBUILD_DENO,
   },
   bun: {
     "c.text() fast path (Content-Type)": BUN_TEXT,
@@ -289,10 +273,9 @@ export const KNOWN_DIFFERENCES: Record<Runtime, Record<string, string>> = {
     "bodyLimit Content-Length within": BUN_TEXT,
     "bodyLimit chunked within": BUN_TEXT,
     "bodyLimit default onError, over": BUN_OCTET,
-    "new Request(c.req.raw, { headers }) on POST": "issue 9.1: the rebuilt request's method is GET (Bun.serve: POST)",
     "GETs": `${BUN_TEXT}; ${HEAD_LENGTH}; ${BIG_CHUNKED}`,
     "POSTs": BUN_TEXT,
-    "chunked bodyLimit and rebuild": `${BUN_TEXT}; issue 9.1: the rebuilt request's method is GET`,
+    "chunked bodyLimit and rebuild": BUN_TEXT,
     "streams [sequential]": BUN_TEXT,
   },
 };
