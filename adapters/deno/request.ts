@@ -25,7 +25,8 @@ import { ABORT, abortRequest, appendFields, methodCarried, UrlCache } from "../.
  *
  * The rules are the portable ones: no body on GET and HEAD (dropped), a
  * method Deno's `Request` would refuse or change throws (the connection
- * answers 501). One difference, as with `Deno.serve`: the URL is not run
+ * answers 501). Two differences from the portable way, both as with
+ * `Deno.serve`: `headers` is immutable, and the URL is not run
  * through Deno's URL parser, so a Host it would refuse (`1.2.3.999`)
  * reaches the handler instead of getting a 400.
  */
@@ -144,7 +145,8 @@ function denoRequest(head: RequestHead, body: BodySource | null, urls: UrlCache)
   }
   const request = new (DenoServerRequest as unknown as new (brand: symbol) => Request)(i.brand) as unknown as Slots;
   request[i.request] = new Inner(head, inner, urls);
-  request[i.guard] = "request";
+  // Deno.serve's request headers are immutable too (Node's and Bun's are not).
+  request[i.guard] = "immutable";
   return request as unknown as Request;
 }
 

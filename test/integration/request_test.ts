@@ -59,6 +59,14 @@ describe("the handler's Request is a real Request", () => {
       enter();
       return new Promise<Response>(() => {});
     });
+    app.get("/mutate", (c) => {
+      try {
+        c.req.raw.headers.set("x-added", "1");
+        return c.text(`mutable ${c.req.raw.headers.get("x-added")}`);
+      } catch (e) {
+        return c.text(`immutable ${(e as Error).name}`);
+      }
+    });
     app.get("/getbody", async (c) => c.text(`[${await c.req.text()}] ${c.req.raw.body === null}`));
     app.all("/proxy", (c) => proxy(`${upstreamBase}/up`, { raw: c.req.raw }));
     app.get("/fields", (c) => c.json([...c.req.raw.headers]));
@@ -191,6 +199,11 @@ describe("the handler's Request is a real Request", () => {
         "GET /getbody HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n",
     );
     assert.deepEqual(parseResponses(text).map((r) => [r.status, r.body]), [[200, "[] true"], [200, "[] true"], [200, "[] true"]]);
+  });
+
+  it("headers are mutable on Node and Bun, immutable on Deno: as from each runtime's own server", async () => {
+    const r = await fetch(`${base}/mutate`);
+    assert.equal(await r.text(), "Deno" in globalThis ? "immutable TypeError" : "mutable 1");
   });
 
   it("aborts request.signal when the client leaves", async () => {
