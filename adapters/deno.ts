@@ -17,17 +17,20 @@ import type { ClusterTransport } from "../src/process.ts";
 import { listenDeno } from "./deno/listener.ts";
 import { denoProc, denoProcesses } from "./deno/process.ts";
 import { staticBody } from "./deno/static_body.ts";
+import { denoMakeRequest } from "./deno/request.ts";
 export type { ClusterServer, WorkerInfo } from "../src/cluster.ts";
 export type { ClusterTransport, PrimaryChannel, ProcessControl, WorkerEvents, WorkerHandle } from "../src/process.ts";
 
 /**
  * The Deno transport: `Deno.listen` plus an accept loop (`./deno/listener.ts`)
  * handing out the sockets of `./deno/socket.ts`, the fixed-body fast path
- * (`./deno/static_body.ts`), and workers (`./deno/process.ts`).
+ * (`./deno/static_body.ts`), the handler's Request made as `Deno.serve`
+ * makes its own (`./deno/request.ts`), and workers (`./deno/process.ts`).
  */
 export const denoTransport: ClusterTransport = {
   runtime: "deno",
   staticBody,
+  ...(denoMakeRequest === undefined ? {} : { makeRequest: denoMakeRequest }),
   onSignals(signals, handler) {
     const d = denoProc();
     for (const s of signals) d.addSignalListener(s, handler);

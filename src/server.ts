@@ -75,6 +75,7 @@ class ServerImpl implements Server, ConnectionHost {
   readonly staticBody: ConnectionHost["staticBody"];
   readonly peek: ConnectionHost["peek"];
   readonly impliedType: ConnectionHost["impliedType"];
+  readonly makeRequest: ConnectionHost["makeRequest"];
   readonly counters = new StatsCounters();
   readonly ready: Promise<Server>;
   readonly finished: Promise<void>;
@@ -101,6 +102,7 @@ class ServerImpl implements Server, ConnectionHost {
     this.staticBody = transport.staticBody?.bind(transport);
     this.peek = transport.peek?.bind(transport);
     this.impliedType = transport.impliedType?.bind(transport);
+    this.makeRequest = transport.makeRequest?.bind(transport);
     const o = this.options;
     this.#pool = new ConnectionPool(o.maxConnections);
     this.#backpressure = new BackpressureManager(

@@ -14,6 +14,9 @@
  */
 
 import type { TlsInfo, TlsSettings } from "./tls.ts";
+import type { RequestHead } from "./http/parser.ts";
+import type { BodySource } from "./fetch/body.ts";
+import type { UrlCache } from "./fetch/request.ts";
 
 /** Events a socket delivers to the core. Set once with {@linkcode Socket.start}. */
 export interface SocketEvents {
@@ -142,6 +145,16 @@ export interface Transport {
    * then reads the body stream.
    */
   staticBody?(response: Response): string | Uint8Array | null;
+  /**
+   * Optional: makes the handler's `Request` for a parsed head and its body
+   * (null when it has none), where the runtime has a cheaper faithful way
+   * than the portable `makeRequest` of `src/fetch/request.ts`, whose rules
+   * it keeps: a real `Request` of the runtime's, no body on GET and HEAD (their
+   * `body.drop()`ped), a
+   * `signal` that `abortRequest` aborts, and a TypeError thrown for what the
+   * runtime's `Request` refuses.
+   */
+  makeRequest?(head: RequestHead, body: BodySource | null, urls: UrlCache): Request;
   /**
    * Optional: the value of a promise that has already settled, read
    * synchronously, or the promise itself when it has not (Bun's

@@ -22,7 +22,7 @@
 import type { Socket, SocketEvents } from "../socket.ts";
 import type { ExecutionContext, ResolvedOptions } from "../options.ts";
 import { BodySource, type BodyOwner } from "../fetch/body.ts";
-import { IncomingRequest, UrlCache } from "../fetch/request.ts";
+import { abortRequest, makeRequest, methodCarried, UrlCache } from "../fetch/request.ts";
 import { type ConnInfo, connInfo } from "../fetch/conn_info.ts";
 import { HEAD_ERROR, HEAD_INCOMPLETE, HeadReader } from "../http/head_reader.ts";
 import { parseHead, RequestHead } from "../http/parser.ts";
@@ -48,6 +48,8 @@ export interface ConnectionHost {
   readonly ctx: ExecutionContext;
   /** The transport's `staticBody` fast path, if it has one. */
   readonly staticBody?: ((response: Response) => string | Uint8Array | null) | undefined;
+  /** The transport's `makeRequest` (the handler's Request), if not the portable one. */
+  readonly makeRequest?: ((head: RequestHead, body: BodySource | null, urls: UrlCache) => Request) | undefined;
   /** The transport's `peek` (a settled promise's value, synchronously), if it has one. */
   readonly peek?: (<T>(promise: Promise<T>) => T | Promise<T>) | undefined;
   /** The transport's `impliedType`, if it has one. */
@@ -242,7 +244,7 @@ export class Connection implements SocketEvents, BodyOwner, ExchangeOwner, Respo
       ex.close = true;
       this.#body = null;
     }
-    for (const ex of this.#pipeline) ex.request?.abort();
+    for (const ex of this.#pipeline) if (ex.request !== null) abortRequest(ex.request);
     if (this.#pipeline.length === 0) this.#sendFin();
   }
 
@@ -586,11 +588,16 @@ export class Connection implements SocketEvents, BodyOwner, ExchangeOwner, Respo
     const host = this.#host;
     host.counters.requestsTotal++;
     ex.startedAt = this.lastActive;
-    ex.request = new IncomingRequest(ex.head, ex.body, this.#urlCache());
+    try {
+      ex.request = (host.makeRequest ?? makeRequest)(ex.head, ex.body, this.#urlCache());
+    } catch {
+      this.#unrepresentable(ex);
+      return;
+    }
     const priority = host.options.priority;
     if (priority !== undefined) {
       try {
-        ex.priority = priority(ex.request as unknown as Request);
+        ex.priority = priority(ex.request);
       } catch {
         ex.priority = 0;
       }
@@ -604,6 +611,19 @@ export class Connection implements SocketEvents, BodyOwner, ExchangeOwner, Respo
     } else {
       this.refuse(ex);
     }
+  }
+
+  /**
+   * The runtime's `Request` cannot carry this head (see `makeRequest`): a
+   * method it refuses or would change gets 501, as CONNECT does (RFC 9110
+   * §15.6.2: a method the server does not implement); anything else (a URL
+   * its parser rejects, such as `Host: 1.2.3.999`) 400. Then the connection
+   * closes.
+   */
+  #unrepresentable(ex: Exchange): void {
+    ex.answerWith(errorResponse(methodCarried(ex.head.method) ? ErrorCode.INVALID_TARGET : ErrorCode.METHOD_NOT_IMPLEMENTED));
+    this.#ending = true;
+    this.#scheduleFlush();
   }
 
   /** Backpressure refused this request: 503, and the connection goes on. */
@@ -627,7 +647,7 @@ export class Connection implements SocketEvents, BodyOwner, ExchangeOwner, Respo
     const request = ex.request!;
     let result: Response | Promise<Response>;
     try {
-      result = host.options.fetch(request as unknown as Request, this.#env(), host.ctx);
+      result = host.options.fetch(request, this.#env(), host.ctx);
     } catch (e) {
       ex.upgrade = null;
       result = host.handlerFailed(e);
@@ -707,7 +727,7 @@ export class Connection implements SocketEvents, BodyOwner, ExchangeOwner, Respo
   /** A request body we will not finish reading means we cannot read the next request. */
   #closesForBody(ex: Exchange): void {
     const body = this.#body;
-    if (body !== null && body.exchange === ex && body.tooLongToDrain) ex.close = true;
+    if (body !== null && body.exchange === ex && body.tooLongToDrain && !body.source.readThrough) ex.close = true;
   }
 
   /** Writes every response at the front of the pipeline that is ready, in one write. */
@@ -831,7 +851,7 @@ export class Connection implements SocketEvents, BodyOwner, ExchangeOwner, Respo
   #closeAfterWrite(): void {
     for (const ex of this.#pipeline) {
       ex.reader?.cancel().catch(ignore);
-      ex.request?.abort();
+      if (ex.request !== null) abortRequest(ex.request);
       this.#finish(ex, false);
     }
     this.#pipeline.length = 0;

@@ -13,7 +13,7 @@
 
 import type { Job } from "../backpressure.ts";
 import type { BodySource } from "../fetch/body.ts";
-import type { IncomingRequest } from "../fetch/request.ts";
+import { abortRequest } from "../fetch/request.ts";
 import type { ErrorResponse } from "../http/errors.ts";
 import type { RequestHead } from "../http/parser.ts";
 import type { Protocol } from "./protocol.ts";
@@ -58,7 +58,7 @@ export class Exchange implements Job {
   /** performance.now() when the head was parsed. */
   startedAt = 0;
   head: RequestHead;
-  request: IncomingRequest | null = null;
+  request: Request | null = null;
   body: BodySource | null;
   response: Response | null = null;
   status = 0;
@@ -103,7 +103,7 @@ export class Exchange implements Job {
 
   /** Its connection closed: the handler's request aborts, and both bodies fail. */
   abandon(gone: Error): void {
-    this.request?.abort();
+    if (this.request !== null) abortRequest(this.request);
     if (this.body !== null && !this.body.complete) this.body.fail(gone);
     if (this.reader !== null) this.reader.cancel(gone).catch(ignore);
     else if (this.response?.body && !this.response.bodyUsed) this.response.body.cancel(gone).catch(ignore);

@@ -70,6 +70,19 @@ export class BodySource {
     this.#notify();
   }
 
+  /**
+   * A body no `Request` can carry (GET, HEAD): read it to its end and drop it,
+   * however long, so the connection stays usable (as each runtime's own
+   * server does). `maxBodyBytes` and the body timeouts still bound it.
+   */
+  readThrough = false;
+
+  /** Drops this body as it arrives, to its end ({@linkcode readThrough}). */
+  drop(): void {
+    this.readThrough = true;
+    this.discard();
+  }
+
   /** Connection side: nobody will read the rest; drop what is queued and what comes. */
   discard(): void {
     this.discarding = true;

@@ -1,21 +1,24 @@
 /**
- * The `Request` a handler receives. It is built for the common case, where a
- * handler reads `method`, `url` and perhaps a header or two: nothing is
- * decoded until asked for, `headers` is materialized on first use, and the
- * body is read from the socket only when the handler reads it.
+ * The `Request` a handler receives: a real one, made by the runtime's own
+ * `Request` constructor, so every web API that takes a Request
+ * (`new Request(req, init)`, `fetch(req)`, `clone()`, `Request.prototype`
+ * getters, brand checks) treats it exactly as it treats its own.
  *
- * It is not a global `Request` (we never patch globals), but its prototype
- * chain includes `Request.prototype`, so `request instanceof Request` holds,
- * and it implements every member of the `Request` interface itself.
+ * It is an instance of a thin subclass ({@linkcode ServerRequest}; a
+ * subclass, not a patch: the global `Request` is untouched) whose only
+ * addition is a `signal` made on first read, which aborts when the client
+ * goes away. Building it costs what the runtime's constructor costs; the
+ * cheapest form measured on each runtime (`bench/probes/request_forms.ts`)
+ * is `new Request(url)` (plus method and body when there is one) followed by
+ * appending the fields to its own `headers`: a `headers` or `signal` in the
+ * init costs 1 to 4 µs more each, in WebIDL conversions and signal following.
  *
  * @module
  */
 
 import type { BodySource } from "./body.ts";
-import { forEachField, type RequestHead } from "../http/parser.ts";
+import type { RequestHead } from "../http/parser.ts";
 import { latin1 } from "../http/chars.ts";
-
-const decoder = new TextDecoder();
 
 /**
  * The last URL built on a connection, keyed by the Host and request-target
@@ -112,206 +115,125 @@ function plainHost(buf: Uint8Array, start: number, end: number, secure: boolean)
   if (n > 3 && buf[end - 3] === 0x3a && buf[end - 2] === 0x38 && buf[end - 1] === 0x30) return false; // ":80"
   return true;
 }
-const EMPTY = new Uint8Array(0);
 
-/** Throws the TypeError fetch throws for a body read twice. */
-function unusable(): never {
-  throw new TypeError("Body is unusable: it has already been read");
+/** Connection side: how a request is told that its client went away. */
+export const ABORT: unique symbol = Symbol("anyserve.abort");
+
+/** What the connection calls when the client of `request` went away. */
+export function abortRequest(request: Request): void {
+  (request as { [ABORT]?: () => void })[ABORT]?.();
 }
 
-/** A lazily materialized, web-standard request. */
-export class IncomingRequest {
-  #head: RequestHead;
-  #urls: UrlCache;
-  #body: BodySource | null;
-  #url: string | undefined;
-  #headers: Headers | undefined;
-  #stream: ReadableStream<Uint8Array> | null | undefined;
-  #used = false;
-  #abort: AbortController | undefined;
-  #aborted = false;
+/**
+ * The handler's request: the runtime's own `Request`, plus a `signal` that
+ * aborts when the client leaves.
+ *
+ * Its signal is made on first read, not passed in the init, which would cost
+ * 2 to 4 µs a request (undici keeps it with a WeakRef and a
+ * FinalizationRegistry). The limit: what the runtime copies from the request
+ * itself (`new Request(req)`, `req.clone()`, `fetch(req)`, and
+ * `Request.prototype`'s `signal` getter called on it) follows the runtime's
+ * internal signal, which never aborts; pass `{ signal: req.signal }` to
+ * forward the abort.
+ */
+export class ServerRequest extends Request {
+  #controller: AbortController | undefined;
+  #gone = false;
 
-  /**
-   * @param head the parsed head (kept: fields decode from its bytes)
-   * @param body the body, or null when the request has none
-   * @param urls the connection's URL cache (and origin for Host-less requests)
-   */
-  constructor(head: RequestHead, body: BodySource | null, urls: UrlCache) {
-    this.#head = head;
-    this.#body = body;
-    this.#urls = urls;
-  }
-
-  get method(): string {
-    return this.#head.method;
-  }
-
-  get url(): string {
-    return (this.#url ??= this.#urls.urlOf(this.#head));
-  }
-
-  get headers(): Headers {
-    if (this.#headers === undefined) {
-      const headers = new Headers();
-      forEachField(this.#head, (name, value) => headers.append(name, value));
-      this.#headers = headers;
+  override get signal(): AbortSignal {
+    if (this.#controller === undefined) {
+      this.#controller = new AbortController();
+      if (this.#gone) this.#controller.abort(clientGone());
     }
-    return this.#headers;
-  }
-
-  get body(): ReadableStream<Uint8Array> | null {
-    if (this.#stream === undefined) {
-      this.#stream = this.#body === null ? null : this.#body.stream();
-    }
-    return this.#stream;
-  }
-
-  get bodyUsed(): boolean {
-    return this.#used || (this.#stream != null && this.#stream.locked);
-  }
-
-  get signal(): AbortSignal {
-    if (this.#abort === undefined) {
-      this.#abort = new AbortController();
-      if (this.#aborted) this.#abort.abort(clientGone());
-    }
-    return this.#abort.signal;
+    return this.#controller.signal;
   }
 
   /** Connection side: the client went away before the response was done. */
-  abort(): void {
-    if (this.#aborted) return;
-    this.#aborted = true;
-    this.#abort?.abort(clientGone());
-  }
-
-  get cache(): RequestCache {
-    return "default";
-  }
-  get credentials(): RequestCredentials {
-    return "same-origin";
-  }
-  get destination(): RequestDestination {
-    return "";
-  }
-  get integrity(): string {
-    return "";
-  }
-  get keepalive(): boolean {
-    return false;
-  }
-  get mode(): RequestMode {
-    return "cors";
-  }
-  get redirect(): RequestRedirect {
-    return "follow";
-  }
-  get referrer(): string {
-    return "about:client";
-  }
-  get referrerPolicy(): ReferrerPolicy {
-    return "";
-  }
-  get duplex(): "half" {
-    return "half";
-  }
-
-  /** The body bytes, whole. Arrays handed out are views the caller may keep. */
-  #bytes(): Uint8Array | Promise<Uint8Array> {
-    if (this.bodyUsed) unusable();
-    this.#used = true;
-    if (this.#body === null) return EMPTY;
-    if (this.#stream != null) return readAll(this.#stream);
-    return this.#body.all();
-  }
-
-  text(): Promise<string> {
-    try {
-      const b = this.#bytes();
-      if (b instanceof Uint8Array) return Promise.resolve(decoder.decode(b));
-      return b.then((x) => decoder.decode(x));
-    } catch (e) {
-      return Promise.reject(e);
-    }
-  }
-
-  async json(): Promise<any> {
-    return JSON.parse(await this.text());
-  }
-
-  async bytes(): Promise<Uint8Array<ArrayBuffer>> {
-    return copy(await this.#bytes());
-  }
-
-  async arrayBuffer(): Promise<ArrayBuffer> {
-    return copy(await this.#bytes()).buffer;
-  }
-
-  async blob(): Promise<Blob> {
-    const type = this.headers.get("content-type") ?? "";
-    return new Blob([await this.bytes()], { type });
-  }
-
-  async formData(): Promise<FormData> {
-    // Multipart parsing is the platform's job: hand the bytes to a real Request.
-    const bytes = await this.bytes();
-    return new Request(this.url, { method: "POST", headers: this.headers, body: bytes }).formData();
-  }
-
-  clone(): Request {
-    if (this.bodyUsed) unusable();
-    if (this.#body === null) return new Request(this.url, { method: this.method, headers: this.headers, signal: this.signal });
-    // Tee the body: this request keeps one branch, the clone gets the other.
-    const [a, b] = this.body!.tee();
-    this.#stream = a;
-    return new Request(this.url, {
-      method: this.method,
-      headers: this.headers,
-      body: b,
-      signal: this.signal,
-      duplex: "half",
-    } as RequestInit);
-  }
-
-  get [Symbol.toStringTag](): string {
-    return "Request";
+  [ABORT](): void {
+    if (this.#gone) return;
+    this.#gone = true;
+    this.#controller?.abort(clientGone());
   }
 }
-
-// instanceof Request holds without touching the global Request.
-Object.setPrototypeOf(IncomingRequest.prototype, Request.prototype);
 
 /**
- * A fresh array holding exactly `view`'s bytes. Body bytes are views into
- * the socket's read buffer (a Node or Bun `Buffer`, whose `slice()` does not
- * copy): handing one out would show the handler the rest of that read,
- * other requests' headers included.
+ * Makes the handler's request for a parsed head and its body (null when it
+ * has none). Throws (a TypeError) when the runtime's `Request` cannot carry
+ * it: a URL its parser rejects, a method `fetch` forbids (TRACE and TRACK on
+ * Node and Deno), or one it would change (all runtimes upper-case `get`,
+ * `post`, `put`, `delete`, `head` and `options`, a method RFC 9110 holds
+ * distinct from `GET`; Bun turns a method it does not know into `GET`).
+ *
+ * A body that arrived whole with its head goes in as bytes (the constructor
+ * copies them: they are a view into the socket's read buffer); one still
+ * arriving goes in as a pull stream over the socket, so a handler that reads
+ * slowly slows the client down. GET and HEAD requests get no body, as from
+ * `@hono/node-server`, `Deno.serve` and `Bun.serve`: `Request` refuses one for
+ * them. Their body is discarded, so the connection reads it to its end and
+ * drops it.
  */
-function copy(view: Uint8Array): Uint8Array<ArrayBuffer> {
-  const out = new Uint8Array(view.length);
-  out.set(view);
-  return out;
+export function makeRequest(head: RequestHead, body: BodySource | null, urls: UrlCache): Request {
+  const method = head.method;
+  const url = urls.urlOf(head);
+  let request: ServerRequest;
+  if (body !== null && method !== "GET" && method !== "HEAD") {
+    request = new ServerRequest(url, {
+      method,
+      body: body.complete ? body.all() as Uint8Array<ArrayBuffer> : body.stream(),
+      duplex: "half",
+    } as RequestInit);
+  } else {
+    if (body !== null) body.drop();
+    request = method === "GET" ? new ServerRequest(url) : new ServerRequest(url, { method });
+  }
+  if (request.method !== method) throw new TypeError(`The method ${method} cannot be carried by a Request`);
+  appendFields(head, request.headers);
+  return request;
 }
 
-function clientGone(): Error {
+/**
+ * Whether this runtime's `Request` carries `method` as it is. For the error
+ * path only (it builds a Request): a request refused for its method is a
+ * 501, one refused for its URL a 400.
+ */
+export function methodCarried(method: string): boolean {
+  try {
+    return new Request("http://h/", { method }).method === method;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Appends each header field of `head` to `headers`, in order. One latin1
+ * decode of the whole field section, then slices of that string (a slice
+ * shares the string's characters): cheaper than a decode per name and value.
+ * Names keep their case; values are trimmed of surrounding whitespace.
+ */
+export function appendFields(head: RequestHead, headers: Headers): void {
+  const buf = head.buf;
+  const base = head.fieldsStart;
+  const end = head.fieldsEnd;
+  if (end <= base) return;
+  // Node's and Bun's Buffer decode latin1 natively.
+  const slice = (buf as { latin1Slice?: (start: number, end: number) => string }).latin1Slice;
+  const s = typeof slice === "function" ? slice.call(buf, base, end) : latin1(buf, base, end);
+  let i = base;
+  while (i < end) {
+    const nameStart = i;
+    while (buf[i] !== 0x3a /* : */) i++;
+    const nameEnd = i++;
+    while (buf[i] === 0x20 || buf[i] === 0x09) i++;
+    const valueStart = i;
+    while (buf[i] !== 0x0d) i++;
+    let valueEnd = i;
+    while (valueEnd > valueStart && (buf[valueEnd - 1] === 0x20 || buf[valueEnd - 1] === 0x09)) valueEnd--;
+    headers.append(s.slice(nameStart - base, nameEnd - base), s.slice(valueStart - base, valueEnd - base));
+    i += 2;
+  }
+}
+
+/** The reason `request.signal` aborts with when the client leaves. */
+export function clientGone(): Error {
   return new DOMException("The client closed the connection", "AbortError");
-}
-
-async function readAll(stream: ReadableStream<Uint8Array>): Promise<Uint8Array> {
-  const reader = stream.getReader();
-  const chunks: Uint8Array[] = [];
-  let n = 0;
-  while (true) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    chunks.push(value);
-    n += value.length;
-  }
-  const out = new Uint8Array(n);
-  let p = 0;
-  for (const c of chunks) {
-    out.set(c, p);
-    p += c.length;
-  }
-  return out;
 }

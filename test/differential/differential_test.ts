@@ -239,30 +239,13 @@ export const DOCUMENTED_CASES: Record<Runtime, Record<string, DocumentedCase>> =
 // entry with the fix). Keyed by test name ("case [via]") or case name (all vias).
 // ---------------------------------------------------------------------------
 
-const REBUILD_NODE = "issue 9.1: `new Request(c.req.raw, init)` throws `TypeError: Cannot read private member #state` (500)";
-const REBUILD_DENO = "issue 9.1: `new Request(c.req.raw, init)` throws `Failed to construct 'Request': Argument 1 is not of type Request` (500)";
 const BUN_OCTET = "a Response whose body is another Response's (Hono's `HTTPException` with `res`, as basicAuth, bearerAuth, jwt and bodyLimit throw): Bun.serve sends `application/octet-stream`; anyserve sends `text/plain;charset=utf-8`, the type Bun's Response reports for it (`(await res.blob()).type`), since Bun shows no difference between that body, bytes and a string (adapters/bun/implied_type.ts)";
 
 export const KNOWN_DIFFERENCES: Record<Runtime, Record<string, string>> = {
   node: {
     "Blob body (implied type)": "a Blob body goes out chunked; @hono/node-server sends `Content-Length: 9`",
-    "bodyLimit chunked within": REBUILD_NODE,
-    "bodyLimit chunked urlencoded then parseBody": REBUILD_NODE,
-    "methodOverride header: PATCH": REBUILD_NODE,
-    "new Request(c.req.raw, { headers }) on POST": REBUILD_NODE,
-    "new Request(c.req.raw, { headers }) on GET": REBUILD_NODE,
-    "new Request(c.req.raw, { method })": REBUILD_NODE,
-    "chunked bodyLimit and rebuild": REBUILD_NODE,
   },
-  deno: {
-    "bodyLimit chunked within": REBUILD_DENO,
-    "bodyLimit chunked urlencoded then parseBody": REBUILD_DENO,
-    "methodOverride header: PATCH": REBUILD_DENO,
-    "new Request(c.req.raw, { headers }) on POST": REBUILD_DENO,
-    "new Request(c.req.raw, { headers }) on GET": REBUILD_DENO,
-    "new Request(c.req.raw, { method })": REBUILD_DENO,
-    "chunked bodyLimit and rebuild": REBUILD_DENO,
-  },
+  deno: {},
   bun: {
     "HTTPException with its own Response": BUN_OCTET,
     "basicAuth missing": BUN_OCTET,
@@ -273,8 +256,6 @@ export const KNOWN_DIFFERENCES: Record<Runtime, Record<string, string>> = {
     "jwt missing": BUN_OCTET,
     "jwt bad signature": BUN_OCTET,
     "bodyLimit default onError, over": BUN_OCTET,
-    "new Request(c.req.raw, { headers }) on POST": "issue 9.1: the rebuilt request's method is GET (Bun.serve: POST)",
-    "chunked bodyLimit and rebuild": "issue 9.1: the rebuilt request's method is GET",
   },
 };
 
