@@ -78,6 +78,18 @@ export interface ServeOptions {
   minBodyBytesPerSecond?: number;
   /** Close a connection whose peer has not taken any response bytes for this long. @default 30000 */
   writeTimeoutMs?: number;
+  /**
+   * A handler's life: when its `Response` has not settled this long after
+   * the handler was called, the client gets 503 (and the connection closes),
+   * the request's `signal` aborts and its in-flight slot is freed. It covers
+   * the time until the Response (status, headers, first body bytes) is
+   * settled, not the pumping of a streamed body after that (Server-Sent
+   * Events and downloads run on; `writeTimeoutMs` bounds a reader that
+   * stalls them). Checked once a second. 503 rather than 504: the server is
+   * not a gateway (RFC 9110 §15.6.5), it is out of capacity for this
+   * request. 0 turns it off. @default 60000 (as `requestTimeoutMs`)
+   */
+  handlerTimeoutMs?: number;
   /** Open connections; what happens past it is `overloadStrategy`'s call. @default 16384 */
   maxConnections?: number;
   /** Requests running in handlers at once, across connections. @default 4096 */
@@ -127,6 +139,7 @@ export interface ResolvedOptions {
   requestTimeoutMs: number;
   minBodyBytesPerSecond: number;
   writeTimeoutMs: number;
+  handlerTimeoutMs: number;
   maxConnections: number;
   maxInFlightRequests: number;
   maxQueuedRequests: number;
@@ -156,6 +169,7 @@ export const DEFAULTS = {
   requestTimeoutMs: 60_000,
   minBodyBytesPerSecond: 1024,
   writeTimeoutMs: 30_000,
+  handlerTimeoutMs: 60_000,
   maxConnections: 16_384,
   maxInFlightRequests: 4096,
   maxQueuedRequests: 1024,
@@ -209,6 +223,7 @@ export function resolveOptions(options: ServeOptions): ResolvedOptions {
     requestTimeoutMs: positiveInt("requestTimeoutMs", options.requestTimeoutMs, DEFAULTS.requestTimeoutMs),
     minBodyBytesPerSecond: positiveInt("minBodyBytesPerSecond", options.minBodyBytesPerSecond, DEFAULTS.minBodyBytesPerSecond, 0),
     writeTimeoutMs: positiveInt("writeTimeoutMs", options.writeTimeoutMs, DEFAULTS.writeTimeoutMs),
+    handlerTimeoutMs: positiveInt("handlerTimeoutMs", options.handlerTimeoutMs, DEFAULTS.handlerTimeoutMs, 0),
     maxConnections: positiveInt("maxConnections", options.maxConnections, DEFAULTS.maxConnections),
     maxInFlightRequests: positiveInt("maxInFlightRequests", options.maxInFlightRequests, DEFAULTS.maxInFlightRequests),
     maxQueuedRequests: positiveInt("maxQueuedRequests", options.maxQueuedRequests, DEFAULTS.maxQueuedRequests, 0),

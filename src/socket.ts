@@ -48,7 +48,11 @@ export interface Socket {
    * core then stops producing output until `drain`.
    */
   write(bytes: Uint8Array): boolean;
-  /** Stop delivering `data` until `resume()`: TCP flow control then slows the peer. */
+  /**
+   * Stop delivering `data` until `resume()`: TCP flow control then slows the
+   * peer. A FIN behind no held data is still delivered as `end`, and a reset
+   * as `close`, where the runtime lets the adapter see them.
+   */
   pause(): void;
   /** Deliver `data` again after `pause()`. */
   resume(): void;

@@ -27,7 +27,7 @@ import { type ConnInfo, connInfo } from "../fetch/conn_info.ts";
 import { HEAD_ERROR, HEAD_INCOMPLETE, HeadReader } from "../http/head_reader.ts";
 import { parseHead, RequestHead } from "../http/parser.ts";
 import { ErrorCode, errorResponse, messageOf, overloaded } from "../http/errors.ts";
-import { OutBuffer, scratch } from "../http/writer.ts";
+import { INVALID_RESPONSE, OutBuffer, scratch } from "../http/writer.ts";
 import { dateLine } from "../http/date.ts";
 import type { Admission, Job } from "../backpressure.ts";
 import type { StatsCounters } from "../stats.ts";
@@ -64,6 +64,12 @@ export interface ConnectionHost {
   forget(job: Job): void;
   /** The handler threw; returns the response to send. */
   handlerFailed(error: unknown): Response | Promise<Response>;
+  /**
+   * An exchange left its connection while its handler still runs: the
+   * server keeps its in-flight slot until the handler settles or
+   * `handlerTimeoutMs` passes.
+   */
+  orphan(ex: Exchange): void;
   /** The socket is gone. */
   connectionClosed(conn: Connection): void;
 }
@@ -426,6 +432,16 @@ export class Connection implements SocketEvents, BodyOwner, ExchangeOwner, Respo
       if (now - this.#endedAt > LINGER_MS) this.socket.destroy();
       return null;
     }
+    // A handler that does not settle its Response in time.
+    const limit = o.handlerTimeoutMs;
+    if (limit > 0 && this.#pipeline.length > 0) {
+      for (const ex of this.#pipeline.slice()) {
+        if (ex.running && ex.runAt >= 0 && now - ex.runAt > limit) {
+          this.#handlerTimedOut(ex);
+          if (this.#closed) return null;
+        }
+      }
+    }
     // Slowloris: a head that takes too long to arrive.
     const headStarted = this.#head.startedAt;
     if (headStarted !== 0 && this.#pipeline.length === 0 && now - headStarted > o.headersTimeoutMs) {
@@ -565,19 +581,56 @@ export class Connection implements SocketEvents, BodyOwner, ExchangeOwner, Respo
     }
     const host = this.#host;
     const request = ex.request!;
+    // Inside data() the clock was just read; a queued request admitted later reads it now.
+    ex.runAt = this.#inData ? this.lastActive : performance.now();
     let result: Response | Promise<Response>;
     try {
       result = host.options.fetch(request as unknown as Request, this.#env(), host.ctx);
     } catch (e) {
       ex.upgrade = null;
+      ex.failed = true;
       result = host.handlerFailed(e);
     }
     if (result !== null && typeof (result as Promise<Response>)?.then === "function") {
+      ex.running = true;
       (result as Promise<Response>).then(
-        (r) => takeResponse(ex, r, this),
-        (e) => this.handlerFailed(ex, e),
+        (r) => {
+          this.#handlerSettled(ex);
+          takeResponse(ex, r, this);
+        },
+        (e) => {
+          this.#handlerSettled(ex);
+          this.handlerFailed(ex, e);
+        },
       );
     } else takeResponse(ex, result as Response, this); // checks what it was given
+  }
+
+  /** The handler's promise settled: a slot kept for it past its exchange's end is freed now. */
+  #handlerSettled(ex: Exchange): void {
+    ex.running = false;
+    if (ex.state === DONE && ex.admitted) {
+      ex.admitted = false;
+      this.#host.requestDone();
+    }
+  }
+
+  /**
+   * `handlerTimeoutMs` passed with the handler's Response unsettled: its
+   * signal aborts, its slot is freed, and the client gets 503 (the
+   * connection closes after it: the handler may still hold the request).
+   */
+  #handlerTimedOut(ex: Exchange): void {
+    ex.runAt = -1;
+    ex.request?.abort();
+    if (ex.admitted) {
+      ex.admitted = false;
+      this.#host.requestDone();
+    }
+    if (ex.state === PENDING) {
+      ex.answerWith(errorResponse(ErrorCode.HANDLER_TIMEOUT));
+      this.#flush();
+    }
   }
 
   /** The handler (or its response) failed: the server's error response instead. */
@@ -586,6 +639,7 @@ export class Connection implements SocketEvents, BodyOwner, ExchangeOwner, Respo
     // handler's failure is a consequence, not news.
     if (ex.state !== PENDING || this.#closed) return;
     ex.upgrade = null;
+    ex.failed = true;
     let r: Response | Promise<Response>;
     try {
       r = this.#host.handlerFailed(error);
@@ -719,12 +773,22 @@ export class Connection implements SocketEvents, BodyOwner, ExchangeOwner, Respo
       this.#host.forget(ex);
     }
     if (ex.admitted) {
-      ex.admitted = false;
-      this.#host.requestDone();
+      // A handler still running keeps its slot until it settles (or times
+      // out): the slot bounds handlers at work, not responses owed.
+      if (ex.running) this.#host.orphan(ex);
+      else {
+        ex.admitted = false;
+        this.#host.requestDone();
+      }
     }
     if (answered) {
       this.requestCount++;
-      this.#host.counters.record(ex.status, (this.#finishedAt ||= performance.now()) - ex.startedAt);
+      const counters = this.#host.counters;
+      // `errors` counts the error answers clients got: a handler failure
+      // (the 500, or onError's answer) or a response head that could not go
+      // on the wire (the 500 of serialize.ts).
+      if (ex.failed || ex.error === INVALID_RESPONSE) counters.errors++;
+      counters.record(ex.status, (this.#finishedAt ||= performance.now()) - ex.startedAt);
     }
   }
 

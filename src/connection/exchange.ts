@@ -55,6 +55,10 @@ export class Exchange implements Job {
   /** Waiting in the backpressure manager's queue. */
   queued = false;
   priority = 0;
+  /** The handler was called and has not returned or settled its promise yet. */
+  running = false;
+  /** performance.now() when the handler was called (for `handlerTimeoutMs`); -1 once it timed out. */
+  runAt = 0;
   /** performance.now() when the head was parsed. */
   startedAt = 0;
   head: RequestHead;
@@ -70,6 +74,8 @@ export class Exchange implements Job {
   reader: ReadableStreamDefaultReader<Uint8Array> | null = null;
   /** A read started while settling, to be continued by the pump. */
   nextRead: Promise<ReadableStreamReadResult<Uint8Array>> | null = null;
+  /** The handler failed: the answer is the server's error response (or `onError`'s); counted in `errors` once written. */
+  failed = false;
   /** A prebuilt error answer instead of the handler's. */
   error: ErrorResponse | null = null;
   /** Close the connection after this response. */
