@@ -59,6 +59,18 @@ export interface ServeOptions {
   maxBodyBytes?: number;
   /** Requests parsed ahead of their responses on one connection (pipelining depth). @default 64 */
   maxPipelinedRequests?: number;
+  /**
+   * Response bytes one connection may owe its peer (answered but not yet
+   * taken: a client that pipelines and does not read). Past it the
+   * connection parses no further request, so calls no further handler,
+   * until the peer drains. The count bounds memory in bytes where
+   * `maxPipelinedRequests` bounds it only in requests (64 responses of
+   * 256 KiB pinned 16 MiB and more per connection). 1 MiB keeps a full
+   * pipeline of small responses (wrk's 16 deep, or 64 of 16 KiB) running
+   * unthrottled, and holds 10,000 stalled connections to about 10 GiB at
+   * worst, the largest single response excepted. @default 1048576 (1 MiB)
+   */
+  maxQueuedResponseBytes?: number;
   /** Close a keep-alive connection idle this long. @default 5000 */
   keepAliveTimeoutMs?: number;
   /** Answer 408 when a request head takes longer than this to arrive (slowloris). @default 5000 */
@@ -132,6 +144,7 @@ export interface ResolvedOptions {
   maxRequestTargetBytes: number;
   maxBodyBytes: number;
   maxPipelinedRequests: number;
+  maxQueuedResponseBytes: number;
   keepAliveTimeoutMs: number;
   headersTimeoutMs: number;
   highWaterMarkBytes: number;
@@ -162,6 +175,7 @@ export const DEFAULTS = {
   maxRequestTargetBytes: 8 * 1024,
   maxBodyBytes: 16 * 1024 * 1024,
   maxPipelinedRequests: 64,
+  maxQueuedResponseBytes: 1024 * 1024,
   keepAliveTimeoutMs: 5_000,
   headersTimeoutMs: 5_000,
   highWaterMarkBytes: 64 * 1024,
@@ -216,6 +230,7 @@ export function resolveOptions(options: ServeOptions): ResolvedOptions {
     maxRequestTargetBytes: positiveInt("maxRequestTargetBytes", options.maxRequestTargetBytes, DEFAULTS.maxRequestTargetBytes),
     maxBodyBytes: positiveInt("maxBodyBytes", options.maxBodyBytes, DEFAULTS.maxBodyBytes, 0),
     maxPipelinedRequests: positiveInt("maxPipelinedRequests", options.maxPipelinedRequests, DEFAULTS.maxPipelinedRequests),
+    maxQueuedResponseBytes: positiveInt("maxQueuedResponseBytes", options.maxQueuedResponseBytes, DEFAULTS.maxQueuedResponseBytes),
     keepAliveTimeoutMs: positiveInt("keepAliveTimeoutMs", options.keepAliveTimeoutMs, DEFAULTS.keepAliveTimeoutMs),
     headersTimeoutMs: positiveInt("headersTimeoutMs", options.headersTimeoutMs, DEFAULTS.headersTimeoutMs),
     highWaterMarkBytes: positiveInt("highWaterMarkBytes", options.highWaterMarkBytes, DEFAULTS.highWaterMarkBytes),

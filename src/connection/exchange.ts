@@ -71,6 +71,8 @@ export class Exchange implements Job {
   /** A buffered ASCII body kept as the string it came as (READY only). */
   text: string | null = null;
   chunkBytes = 0;
+  /** Response bytes settled and not yet written, counted in the connection's owed bytes. */
+  owed = 0;
   reader: ReadableStreamDefaultReader<Uint8Array> | null = null;
   /** A read started while settling, to be continued by the pump. */
   nextRead: Promise<ReadableStreamReadResult<Uint8Array>> | null = null;
