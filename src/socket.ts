@@ -56,6 +56,14 @@ export interface Socket {
   pause(): void;
   /** Deliver `data` again after `pause()`. */
   resume(): void;
+  /**
+   * Optional: find out, sending nothing, whether the peer reset the
+   * connection while it is paused (a runtime that stops polling a paused
+   * socket would not notice until `resume()`); a reset is then delivered as
+   * `close`. The core calls it about once a second on paused sockets. Bun
+   * reports a paused socket's reset by itself and leaves it out.
+   */
+  probe?(): void;
   /** Send what is queued, then close the connection (FIN). */
   end(): void;
   /** Close at once, dropping what is still queued. */

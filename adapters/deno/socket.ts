@@ -28,6 +28,7 @@ function copyOut(src: Uint8Array, n: number): Uint8Array {
   return view;
 }
 
+const EMPTY_BYTES = new Uint8Array(0);
 const EVENTS_NOT_STARTED: SocketEvents = { data() {}, drain() {}, end() {}, close() {} };
 
 /** Read buffer sizes: small while requests are small, grown while reads fill it. */
@@ -206,6 +207,16 @@ export class DenoSocket implements Socket {
       }
       this.#readLoop();
     });
+  }
+
+  /**
+   * A zero-length write while nothing else is being written: nothing goes on
+   * the wire, but it fails on a reset connection, which then closes. A
+   * paused socket holding a read has no read outstanding to notice it.
+   */
+  probe(): void {
+    if (this.#closed || this.#writing || this.#endAfterWrites) return;
+    this.#conn.write(EMPTY_BYTES).then(undefined, () => this.#close());
   }
 
   end(): void {

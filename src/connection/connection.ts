@@ -458,6 +458,8 @@ export class Connection implements SocketEvents, BodyOwner, ExchangeOwner, Respo
       if (now - this.#endedAt > LINGER_MS) this.socket.destroy();
       return null;
     }
+    // A paused socket may not notice its peer's reset by itself.
+    if (this.#socketPaused && !this.#writeBlocked) this.socket.probe?.();
     // A handler that does not settle its Response in time.
     const limit = o.handlerTimeoutMs;
     if (limit > 0 && this.#pipeline.length > 0) {

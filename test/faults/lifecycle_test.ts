@@ -272,3 +272,34 @@ describe("faults: what the server counts", () => {
     }
   });
 });
+
+describe("faults: a client that resets while its unread body holds the connection paused", () => {
+  it("the handler's signal aborts at once, and its slot is kept until the handler is done", async () => {
+    let aborted = false;
+    let finish!: () => void;
+    const done = new Promise<void>((r) => (finish = r));
+    const server = await start({
+      fetch: async (req) => {
+        // Reads nothing of its body: the connection pauses for it.
+        await new Promise<void>((r) => req.signal.addEventListener("abort", () => r()));
+        aborted = true;
+        await done;
+        return new Response("late");
+      },
+    });
+    try {
+      const c = client(server.port, "POST /up HTTP/1.1\r\nHost: x\r\nContent-Length: 10000000\r\n\r\n");
+      c.socket.write(new Uint8Array(1024 * 1024));
+      await until(() => server.stats().requests.inFlight === 1, 3000, "the handler runs");
+      await sleep(300);
+      reset(c.socket);
+      // requestTimeoutMs is 60 s: only noticing the reset ends this in time.
+      await until(() => aborted, 5000, "the handler's signal aborts");
+      assert.equal(server.stats().requests.inFlight, 1, "the slot is the handler's until it is done");
+      finish();
+      await until(() => server.stats().requests.inFlight === 0, 3000, "the slot is freed when the handler is done");
+    } finally {
+      await server.close({ deadlineMs: 100 });
+    }
+  });
+});
