@@ -303,3 +303,48 @@ describe("faults: a client that resets while its unread body holds the connectio
     }
   });
 });
+
+describe("faults: reset storms leave nothing behind", () => {
+  for (const strategy of STRATEGY_LIST) {
+    it(`${strategy}: 200 clients that reset mid-request, mid-body and mid-queue`, async () => {
+      const server = await start({
+        overloadStrategy: strategy,
+        maxInFlightRequests: 4,
+        maxQueuedRequests: 8,
+        fetch: async (req) => {
+          const path = new URL(req.url).pathname;
+          if (path === "/fast") return new Response("fast");
+          if (path === "/body") await req.arrayBuffer().catch(() => {});
+          else await new Promise<void>((r) => {
+            const t = setTimeout(r, 50);
+            req.signal.addEventListener("abort", () => (clearTimeout(t), r()));
+          });
+          return new Response("ok");
+        },
+      });
+      try {
+        const inputs = [
+          "GET /slow HTTP/1.1\r\nHost: x\r\n\r\n",
+          "POST /body HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n" + "a".repeat(3000),
+          "GET /slow HTTP/1.1\r\nHost: x\r\n\r\nGET /slow HTTP/1.1\r\nHost: x\r\n\r\n",
+          "GET /slow HTTP/1.1\r\nHo",
+        ];
+        const all: Client[] = [];
+        for (let i = 0; i < 200; i++) {
+          const c = client(server.port, inputs[i % inputs.length]);
+          all.push(c);
+          setTimeout(() => reset(c.socket), i % 20);
+          if (i % 20 === 19) await sleep(5);
+        }
+        await Promise.all(all.map((c) => c.closed));
+        await until(() => {
+          const s = server.stats();
+          return s.requests.inFlight === 0 && s.requests.queued === 0 && s.connections.active === 0;
+        }, 10_000, `nothing held after the storm: ${JSON.stringify(server.stats().requests)}`);
+        assert.equal((await get(server.port, "/fast", 5000)).status, 200);
+      } finally {
+        await server.close({ deadlineMs: 100 });
+      }
+    });
+  }
+});
