@@ -11,7 +11,8 @@
  *   load balancer that retries elsewhere.
  * - `drop`: queue new work, and when the queue is full drop the oldest
  *   queued request (503) to admit the newest; a new connection over the
- *   limit closes the longest-idle keep-alive connection. Use it when fresh
+ *   limit closes the longest-idle keep-alive connection that has served a
+ *   request (none: the newcomer gets the 503 and is closed). Use it when fresh
  *   requests are worth more than stale ones (clients have timed out on
  *   those anyway).
  * - `slow_down`: queue new work and stop reading from every connection

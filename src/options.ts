@@ -61,6 +61,18 @@ export interface ServeOptions {
   maxBodyBytes?: number;
   /** Requests parsed ahead of their responses on one connection (pipelining depth). @default 64 */
   maxPipelinedRequests?: number;
+  /**
+   * Response bytes one connection may owe its peer (answered but not yet
+   * taken: a client that pipelines and does not read). Past it the
+   * connection parses no further request, so calls no further handler,
+   * until the peer drains. The count bounds memory in bytes where
+   * `maxPipelinedRequests` bounds it only in requests (64 responses of
+   * 256 KiB pinned 16 MiB and more per connection). 1 MiB keeps a full
+   * pipeline of small responses (wrk's 16 deep, or 64 of 16 KiB) running
+   * unthrottled, and holds 10,000 stalled connections to about 10 GiB at
+   * worst, the largest single response excepted. @default 1048576 (1 MiB)
+   */
+  maxQueuedResponseBytes?: number;
   /** Close a keep-alive connection idle this long. @default 5000 */
   keepAliveTimeoutMs?: number;
   /** Answer 408 when a request head takes longer than this to arrive (slowloris). @default 5000 */
@@ -89,6 +101,18 @@ export interface ServeOptions {
   minBodyBytesPerSecond?: number;
   /** Close a connection whose peer has not taken any response bytes for this long. @default 30000 */
   writeTimeoutMs?: number;
+  /**
+   * A handler's life: when its `Response` has not settled this long after
+   * the handler was called, the client gets 503 (and the connection closes),
+   * the request's `signal` aborts and its in-flight slot is freed. It covers
+   * the time until the Response (status, headers, first body bytes) is
+   * settled, not the pumping of a streamed body after that (Server-Sent
+   * Events and downloads run on; `writeTimeoutMs` bounds a reader that
+   * stalls them). Checked once a second. 503 rather than 504: the server is
+   * not a gateway (RFC 9110 §15.6.5), it is out of capacity for this
+   * request. 0 turns it off. @default 60000 (as `requestTimeoutMs`)
+   */
+  handlerTimeoutMs?: number;
   /** Open connections; what happens past it is `overloadStrategy`'s call. @default 16384 */
   maxConnections?: number;
   /** Requests running in handlers at once, across connections. @default 4096 */
@@ -148,8 +172,8 @@ export interface ServeOptions {
 const OPTION_NAMES: Record<keyof ServeOptions, true> = {
   fetch: true, port: true, hostname: true, reusePort: true, signal: true, onListen: true, onError: true,
   maxHeaderBytes: true, maxHeaderCount: true, maxRequestTargetBytes: true, maxBodyBytes: true,
-  maxPipelinedRequests: true, keepAliveTimeoutMs: true, headersTimeoutMs: true, highWaterMarkBytes: true,
-  shutdownTimeoutMs: true, shutdownGraceMs: true, requestTimeoutMs: true, minBodyBytesPerSecond: true, writeTimeoutMs: true,
+  maxPipelinedRequests: true, maxQueuedResponseBytes: true, keepAliveTimeoutMs: true, headersTimeoutMs: true, highWaterMarkBytes: true,
+  shutdownTimeoutMs: true, shutdownGraceMs: true, requestTimeoutMs: true, minBodyBytesPerSecond: true, writeTimeoutMs: true, handlerTimeoutMs: true,
   maxConnections: true, maxInFlightRequests: true, maxQueuedRequests: true, overloadStrategy: true,
   lowWaterRatio: true, retryAfterSeconds: true, priority: true, tcpKeepAliveMs: true, handleSignals: true,
   workers: true, tls: true, tlsHandshakeTimeoutMs: true, unix: true, fd: true,
@@ -170,6 +194,7 @@ export interface ResolvedOptions {
   maxRequestTargetBytes: number;
   maxBodyBytes: number;
   maxPipelinedRequests: number;
+  maxQueuedResponseBytes: number;
   keepAliveTimeoutMs: number;
   headersTimeoutMs: number;
   highWaterMarkBytes: number;
@@ -178,6 +203,7 @@ export interface ResolvedOptions {
   requestTimeoutMs: number;
   minBodyBytesPerSecond: number;
   writeTimeoutMs: number;
+  handlerTimeoutMs: number;
   maxConnections: number;
   maxInFlightRequests: number;
   maxQueuedRequests: number;
@@ -204,6 +230,7 @@ export const DEFAULTS = {
   maxRequestTargetBytes: 8 * 1024,
   maxBodyBytes: 16 * 1024 * 1024,
   maxPipelinedRequests: 64,
+  maxQueuedResponseBytes: 1024 * 1024,
   keepAliveTimeoutMs: 5_000,
   headersTimeoutMs: 5_000,
   highWaterMarkBytes: 64 * 1024,
@@ -215,6 +242,7 @@ export const DEFAULTS = {
   requestTimeoutMs: 60_000,
   minBodyBytesPerSecond: 1024,
   writeTimeoutMs: 30_000,
+  handlerTimeoutMs: 60_000,
   maxConnections: 16_384,
   maxInFlightRequests: 4096,
   maxQueuedRequests: 1024,
@@ -275,6 +303,7 @@ export function resolveOptions(options: ServeOptions): ResolvedOptions {
     maxRequestTargetBytes: positiveInt("maxRequestTargetBytes", options.maxRequestTargetBytes, DEFAULTS.maxRequestTargetBytes),
     maxBodyBytes: positiveInt("maxBodyBytes", options.maxBodyBytes, DEFAULTS.maxBodyBytes, 0),
     maxPipelinedRequests: positiveInt("maxPipelinedRequests", options.maxPipelinedRequests, DEFAULTS.maxPipelinedRequests),
+    maxQueuedResponseBytes: positiveInt("maxQueuedResponseBytes", options.maxQueuedResponseBytes, DEFAULTS.maxQueuedResponseBytes),
     keepAliveTimeoutMs: positiveInt("keepAliveTimeoutMs", options.keepAliveTimeoutMs, DEFAULTS.keepAliveTimeoutMs),
     headersTimeoutMs: positiveInt("headersTimeoutMs", options.headersTimeoutMs, DEFAULTS.headersTimeoutMs),
     highWaterMarkBytes: positiveInt("highWaterMarkBytes", options.highWaterMarkBytes, DEFAULTS.highWaterMarkBytes),
@@ -283,6 +312,7 @@ export function resolveOptions(options: ServeOptions): ResolvedOptions {
     requestTimeoutMs: positiveInt("requestTimeoutMs", options.requestTimeoutMs, DEFAULTS.requestTimeoutMs),
     minBodyBytesPerSecond: positiveInt("minBodyBytesPerSecond", options.minBodyBytesPerSecond, DEFAULTS.minBodyBytesPerSecond, 0),
     writeTimeoutMs: positiveInt("writeTimeoutMs", options.writeTimeoutMs, DEFAULTS.writeTimeoutMs),
+    handlerTimeoutMs: positiveInt("handlerTimeoutMs", options.handlerTimeoutMs, DEFAULTS.handlerTimeoutMs, 0),
     maxConnections: positiveInt("maxConnections", options.maxConnections, DEFAULTS.maxConnections),
     maxInFlightRequests: positiveInt("maxInFlightRequests", options.maxInFlightRequests, DEFAULTS.maxInFlightRequests),
     maxQueuedRequests: positiveInt("maxQueuedRequests", options.maxQueuedRequests, DEFAULTS.maxQueuedRequests, 0),

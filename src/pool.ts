@@ -57,11 +57,16 @@ export class ConnectionPool {
     return this.#parked.shift();
   }
 
-  /** The idle connection that has waited longest, for `drop`. */
+  /**
+   * The idle connection that has waited longest, for `drop`: only one that
+   * has served a request. A connection accepted a moment ago is idle too,
+   * but its first request may be on its way: evicting it would answer that
+   * request with a bare close.
+   */
   oldestIdle(): Connection | undefined {
     let oldest: Connection | undefined;
     for (const c of this.#open) {
-      if (c.state === "idle" && (oldest === undefined || c.lastActive < oldest.lastActive)) oldest = c;
+      if (c.state === "idle" && c.requestCount > 0 && (oldest === undefined || c.lastActive < oldest.lastActive)) oldest = c;
     }
     return oldest;
   }

@@ -10,6 +10,7 @@ import { listenUrl } from "./_util/url.ts";
 import type { Listener, Socket, SocketEvents, Transport } from "./socket.ts";
 import { type ExecutionContext, resolveOptions, type ResolvedOptions, type ServeOptions } from "./options.ts";
 import { Connection, type ConnectionHost } from "./connection/connection.ts";
+import type { Exchange } from "./connection/exchange.ts";
 import { refusedConnectionBytes } from "./http/errors.ts";
 import { type Admission, BackpressureManager, type Job } from "./backpressure.ts";
 import { ConnectionPool } from "./pool.ts";
@@ -22,7 +23,7 @@ export type { ServerStats } from "./stats.ts";
 export interface CloseSummary {
   /** Requests answered after shutdown began. */
   finished: number;
-  /** Connections cut at the deadline with work still in flight. */
+  /** Requests received and not answered, cut at the deadline. */
   cut: number;
 }
 
@@ -92,7 +93,10 @@ class ServerImpl implements Server, ConnectionHost {
   #grace = 0;
   #allClosed: (() => void) | null = null;
   #waitUntil = new Set<Promise<unknown>>();
-  #answeredAtClose = 0;
+  /** Exchanges off their connection whose handler still runs, holding a slot. */
+  #orphans = new Set<Exchange>();
+  /** Responses written before shutdown began (the summary counts those after). */
+  #answeredBeforeClose = 0;
   #unsubscribeSignals: (() => void) | undefined;
 
   constructor(transport: Transport, options: ServeOptions) {
@@ -249,6 +253,34 @@ class ServerImpl implements Server, ConnectionHost {
     for (const conn of this.#pool) {
       if (conn.sweep(now) === "timeout") this.counters.timedOut++;
     }
+    if (this.#orphans.size > 0) this.#sweepOrphans(now);
+  }
+
+  /** Frees the slots of departed exchanges whose handler settled, or ran past `handlerTimeoutMs`. */
+  #sweepOrphans(now: number): void {
+    const limit = this.options.handlerTimeoutMs;
+    for (const ex of this.#orphans) {
+      if (!ex.admitted) this.#orphans.delete(ex);
+      else if (limit > 0 && now - ex.runAt > limit) {
+        this.#orphans.delete(ex);
+        ex.runAt = -1;
+        ex.request?.abort();
+        ex.admitted = false;
+        this.#backpressure.requestDone();
+      }
+    }
+    this.#stopSweepIfIdle();
+  }
+
+  #stopSweepIfIdle(): void {
+    if (this.#pool.size === 0 && this.#orphans.size === 0 && this.#sweepTimer !== undefined) {
+      clearInterval(this.#sweepTimer);
+      this.#sweepTimer = undefined;
+    }
+  }
+
+  orphan(ex: Exchange): void {
+    this.#orphans.add(ex);
   }
 
   admit(job: Job): Admission {
@@ -256,7 +288,6 @@ class ServerImpl implements Server, ConnectionHost {
   }
 
   requestDone(): void {
-    if (this.closing) this.#answeredAtClose++;
     this.#backpressure.requestDone();
   }
 
@@ -265,7 +296,7 @@ class ServerImpl implements Server, ConnectionHost {
   }
 
   handlerFailed(error: unknown): Response | Promise<Response> {
-    this.counters.errors++;
+    // Counted in `errors` when this answer is written (connection.ts).
     if (this.options.onError !== undefined) return this.options.onError(error);
     console.error(error);
     return new Response("Internal Server Error", { status: 500 });
@@ -274,10 +305,7 @@ class ServerImpl implements Server, ConnectionHost {
   connectionClosed(conn: Connection): void {
     this.#pool.delete(conn);
     if (this.#pool.parkedCount > 0) this.#unparkSome();
-    if (this.#pool.size === 0 && this.#sweepTimer !== undefined) {
-      clearInterval(this.#sweepTimer);
-      this.#sweepTimer = undefined;
-    }
+    this.#stopSweepIfIdle();
     if (this.closing && this.#pool.size === 0) this.#allClosed?.();
   }
 
@@ -287,6 +315,7 @@ class ServerImpl implements Server, ConnectionHost {
 
   async #close(deadlineMs: number): Promise<CloseSummary> {
     this.closing = true;
+    this.#answeredBeforeClose = this.counters.answered;
     const grace = (this.#grace = Math.min(this.options.shutdownGraceMs, deadlineMs));
     await this.ready.catch(() => {});
     this.#listener?.close();
@@ -319,7 +348,7 @@ class ServerImpl implements Server, ConnectionHost {
     let cut = 0;
     if (outcome === "deadline") {
       for (const conn of [...this.#pool]) {
-        if (conn.inFlight > 0) cut++;
+        cut += conn.inFlight;
         conn.destroy();
       }
       await Promise.race([drained, new Promise((r) => setTimeout(r, 100))]);
@@ -329,7 +358,7 @@ class ServerImpl implements Server, ConnectionHost {
       this.#sweepTimer = undefined;
     }
     this.#resolveFinished();
-    return { finished: this.#answeredAtClose, cut };
+    return { finished: this.counters.answered - this.#answeredBeforeClose, cut };
   }
 
   stats(): ServerStats {

@@ -61,10 +61,22 @@ export interface Socket {
    * core then stops producing output until `drain`.
    */
   write(bytes: Uint8Array): boolean;
-  /** Stop delivering `data` until `resume()`: TCP flow control then slows the peer. */
+  /**
+   * Stop delivering `data` until `resume()`: TCP flow control then slows the
+   * peer. A FIN behind no held data is still delivered as `end`, and a reset
+   * as `close`, where the runtime lets the adapter see them.
+   */
   pause(): void;
   /** Deliver `data` again after `pause()`. */
   resume(): void;
+  /**
+   * Optional: find out, sending nothing, whether the peer reset the
+   * connection while it is paused (a runtime that stops polling a paused
+   * socket would not notice until `resume()`); a reset is then delivered as
+   * `close`. The core calls it about once a second on paused sockets. Bun
+   * reports a paused socket's reset by itself and leaves it out.
+   */
+  probe?(): void;
   /** Send what is queued, then close the connection (FIN). */
   end(): void;
   /** Close at once, dropping what is still queued. */

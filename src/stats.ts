@@ -53,6 +53,9 @@ export class StatsCounters {
   connectionsRefused = 0;
   timedOut = 0;
   requestsTotal = 0;
+  /** Responses written (each `record`ed). */
+  answered = 0;
+  /** Handler failures whose error answer was written. */
   errors = 0;
   aborted = 0;
   bytesIn = 0;
@@ -63,6 +66,7 @@ export class StatsCounters {
 
   /** Records one answered request. */
   record(status: number, ms: number): void {
+    this.answered++;
     const c = (status / 100) | 0;
     if (c >= 1 && c <= 5) this.status[c - 1]++;
     // Bucket index: ceil(log2(ms)) shifted so 1/16 ms is bucket 0.

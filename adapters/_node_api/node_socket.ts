@@ -23,6 +23,8 @@ import type * as tls from "node:tls";
 import type { Socket, SocketEvents } from "../../src/socket.ts";
 import { oneLineName, type TlsInfo } from "../../src/tls.ts";
 
+const EMPTY = new Uint8Array(0);
+
 /** Swallows an `'error'` event: the `'close'` that follows is what counts. */
 export function ignoreError(): void {}
 
@@ -108,6 +110,17 @@ export class NodeSocket implements Socket {
 
   resume(): void {
     this.#socket.resume();
+  }
+
+  /**
+   * A zero-length write: it puts nothing on the wire, but the kernel fails
+   * it on a reset connection (ECONNRESET, EPIPE), and Node then destroys
+   * the socket: `close` follows. A paused socket whose buffer is full is not
+   * polled by libuv, so without it a reset goes unnoticed until resume.
+   */
+  probe(): void {
+    const socket = this.#socket;
+    if (!socket.destroyed && !socket.writableEnded && socket.writableLength === 0) socket.write(EMPTY);
   }
 
   end(): void {

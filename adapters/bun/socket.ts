@@ -125,17 +125,33 @@ export class BunSocket implements Socket {
     return false;
   }
 
+  /**
+   * The socket itself stops reading only once a read arrives while paused
+   * (it is held): until then a peer's FIN reaches the core at once (a paused
+   * Bun socket reports no FIN; its reset it does report).
+   */
   pause(): void {
     if (this.#paused) return;
     this.#paused = true;
-    if (!this.#closed) this.#s.pause();
+    if (!this.#closed && this.#held.length > 0) this.#pauseSocket();
+  }
+
+  #socketPaused = false;
+
+  #pauseSocket(): void {
+    if (this.#socketPaused) return;
+    this.#socketPaused = true;
+    this.#s.pause();
   }
 
   resume(): void {
     if (!this.#paused) return;
     this.#paused = false;
     if (this.#closed) return;
-    this.#s.resume();
+    if (this.#socketPaused) {
+      this.#socketPaused = false;
+      this.#s.resume();
+    }
     // Never deliver from inside resume(): the core may be mid-update.
     if (this.#held.length > 0) queueMicrotask(() => this.#deliverHeld());
   }
@@ -193,13 +209,17 @@ export class BunSocket implements Socket {
 
   onData(bytes: Uint8Array): void {
     if (this.#closed) return;
-    if (this.#paused || !this.#started || this.#held.length > 0) this.#held.push(bytes);
-    else this.#events.data(bytes);
+    if (this.#paused || !this.#started || this.#held.length > 0) {
+      this.#held.push(bytes);
+      if (this.#paused) this.#pauseSocket();
+    } else this.#events.data(bytes);
   }
 
   onEnd(): void {
     if (this.#closed) return;
-    if (this.#paused || !this.#started || this.#held.length > 0) this.#held.push(HELD_END);
+    // A FIN behind nothing held is delivered even while paused: the peer
+    // left, and the core must know now, not at resume().
+    if (!this.#started || this.#held.length > 0) this.#held.push(HELD_END);
     else this.#events.end();
   }
 

@@ -29,6 +29,7 @@ function copyOut(src: Uint8Array, n: number): Uint8Array {
   return view;
 }
 
+const EMPTY_BYTES = new Uint8Array(0);
 const EVENTS_NOT_STARTED: SocketEvents = { data() {}, drain() {}, end() {}, close() {} };
 
 /** Read buffer sizes: small while requests are small, grown while reads fill it. */
@@ -57,9 +58,8 @@ export class DenoSocket implements Socket {
   #paused = false;
   /** A read that completed after `pause()`: delivered on `resume()`. */
   #held: Uint8Array | null = null;
-  /** The peer's FIN was read (`end` delivered or held). */
+  /** The peer's FIN was read (and `end` delivered). */
   #readEnded = false;
-  #endHeld = false;
   /** Our FIN went out. */
   #writeEnded = false;
   #closed = false;
@@ -114,13 +114,16 @@ export class DenoSocket implements Socket {
     this.#reading = true;
     let buf = new Uint8Array(this.#readSize);
     try {
-      while (!this.#paused && !this.#closed && !this.#readEnded) {
+      // While paused the loop keeps one read outstanding as long as nothing
+      // is held: a peer that leaves (FIN, RST) is noticed at once, not at
+      // resume(). What that read brings is held, and the loop stops.
+      while (!this.#closed && !this.#readEnded && this.#held === null) {
         const n = await this.#conn.read(buf);
         if (this.#closed) break;
         if (n === null) {
           this.#readEnded = true;
-          if (this.#paused) this.#endHeld = true;
-          else this.#events.end();
+          // Everything read before it was delivered: the FIN can be too.
+          this.#events.end();
           this.#closeIfDone();
           break;
         }
@@ -217,13 +220,18 @@ export class DenoSocket implements Socket {
         this.#events.data(held);
         if (this.#closed || this.#paused) return;
       }
-      if (this.#endHeld) {
-        this.#endHeld = false;
-        this.#events.end();
-        return;
-      }
       this.#readLoop();
     });
+  }
+
+  /**
+   * A zero-length write while nothing else is being written: nothing goes on
+   * the wire, but it fails on a reset connection, which then closes. A
+   * paused socket holding a read has no read outstanding to notice it.
+   */
+  probe(): void {
+    if (this.#closed || this.#writing || this.#endAfterWrites) return;
+    this.#conn.write(EMPTY_BYTES).then(undefined, () => this.#close());
   }
 
   end(): void {

@@ -27,7 +27,7 @@ import { type ConnInfo, connInfo } from "../fetch/conn_info.ts";
 import { HEAD_ERROR, HEAD_INCOMPLETE, HeadReader } from "../http/head_reader.ts";
 import { parseHead, RequestHead } from "../http/parser.ts";
 import { ErrorCode, errorResponse, messageOf, overloaded } from "../http/errors.ts";
-import { OutBuffer, scratch } from "../http/writer.ts";
+import { INVALID_RESPONSE, OutBuffer, scratch } from "../http/writer.ts";
 import { dateLine } from "../http/date.ts";
 import type { Admission, Job } from "../backpressure.ts";
 import type { StatsCounters } from "../stats.ts";
@@ -68,10 +68,22 @@ export interface ConnectionHost {
   forget(job: Job): void;
   /** The handler threw; returns the response to send. */
   handlerFailed(error: unknown): Response | Promise<Response>;
+  /**
+   * An exchange left its connection while its handler still runs: the
+   * server keeps its in-flight slot until the handler settles or
+   * `handlerTimeoutMs` passes.
+   */
+  orphan(ex: Exchange): void;
   /** The socket is gone. */
   connectionClosed(conn: Connection): void;
 }
 
+/**
+ * Handlers run at once for one connection's pipelined requests before any
+ * response size is known there (see `#overOwed`): wrk's pipelining depth
+ * (`bench/wrk/pipeline.lua`), so that benchmark is never throttled.
+ */
+const UNSETTLED_WINDOW = 16;
 /** How long a connection we ended may wait for the peer's FIN before it is cut. */
 const LINGER_MS = 5000;
 const EMPTY_BYTES = new Uint8Array(0);
@@ -126,6 +138,13 @@ export class Connection implements SocketEvents, BodyOwner, ExchangeOwner, Respo
   /** After an upgrade: the protocol that owns the socket now. */
   #protocol: ProtocolEvents | null = null;
   #urls: UrlCache | null = null;
+  #countedTimeout = false;
+  /** Response bytes settled but not written (READY or STREAM exchanges). */
+  #readyBytes = 0;
+  /** Bytes written since the socket last refused more (until its drain). */
+  #unsentBytes = 0;
+  /** The largest response body settled on this connection (bytes), or 0. */
+  #largestResponse = 0;
   /** `Keep-Alive: timeout=N` for this server's idle timeout, prebuilt. */
   #keepAlive: Uint8Array;
   /**
@@ -204,6 +223,7 @@ export class Connection implements SocketEvents, BodyOwner, ExchangeOwner, Respo
 
   drain(): void {
     this.#writeBlocked = false;
+    this.#unsentBytes = 0;
     if (this.#protocol !== null) {
       this.#protocol.drain();
       return;
@@ -218,6 +238,7 @@ export class Connection implements SocketEvents, BodyOwner, ExchangeOwner, Respo
       this.#updateReading();
     }
     this.#flush();
+    if (this.#pausedForPipeline && !this.#writeBlocked) this.#resumeParsing();
   }
 
   end(): void {
@@ -300,10 +321,17 @@ export class Connection implements SocketEvents, BodyOwner, ExchangeOwner, Respo
     const paused = this.#pausedForBody || this.#pausedForPipeline || this.#pausedForWrite || this.#host.gated;
     if (paused !== this.#socketPaused && !this.#closed) {
       this.#socketPaused = paused;
-      // Time we refused to read does not count against the client's rate.
-      this.#body?.paused(paused, performance.now());
+      // Time we refused to read does not count against the client: not
+      // against its body's rate, its head's clock, or its keep-alive idle
+      // time (a request it sent meanwhile waits unread in the kernel).
+      const now = performance.now();
+      this.#body?.paused(paused, now);
+      this.#head.paused(paused, now);
       if (paused) this.socket.pause();
-      else this.socket.resume();
+      else {
+        this.lastActive = now;
+        this.socket.resume();
+      }
     }
   }
 
@@ -318,10 +346,14 @@ export class Connection implements SocketEvents, BodyOwner, ExchangeOwner, Respo
         continue;
       }
       if (this.#ending) return;
-      // Enough work queued, or an upgrade request whose answer decides what
-      // the next bytes are: keep the rest unparsed and stop reading until
+      // Enough work queued (in requests, or in response bytes the peer has
+      // not taken), or an upgrade request whose answer decides what the
+      // next bytes are: keep the rest unparsed and stop reading until
       // responses go out.
-      if (pipeline.length >= options.maxPipelinedRequests || (pipeline.length > 0 && pipeline[pipeline.length - 1].head.upgrade)) {
+      if (
+        pipeline.length >= options.maxPipelinedRequests ||
+        (pipeline.length > 0 && (pipeline[pipeline.length - 1].head.upgrade || this.#overOwed()))
+      ) {
         this.#pending = buf.subarray(i);
         this.#pausedForPipeline = true;
         this.#updateReading();
@@ -446,27 +478,49 @@ export class Connection implements SocketEvents, BodyOwner, ExchangeOwner, Respo
       if (now - this.#endedAt > LINGER_MS) this.socket.destroy();
       return null;
     }
-    // Slowloris: a head that takes too long to arrive.
+    // A paused socket may not notice its peer's reset by itself.
+    if (this.#socketPaused && !this.#writeBlocked) this.socket.probe?.();
+    // A handler that does not settle its Response in time.
+    const limit = o.handlerTimeoutMs;
+    if (limit > 0 && this.#pipeline.length > 0) {
+      for (const ex of this.#pipeline.slice()) {
+        if (ex.running && ex.runAt >= 0 && now - ex.runAt > limit) {
+          this.#handlerTimedOut(ex);
+          if (this.#closed) return null;
+        }
+      }
+    }
+    // Slowloris: a head that takes too long to arrive (its clock stops
+    // while we do not read).
     const headStarted = this.#head.startedAt;
-    if (headStarted !== 0 && this.#pipeline.length === 0 && now - headStarted > o.headersTimeoutMs) {
+    if (headStarted !== 0 && this.#pipeline.length === 0 && !this.#head.clockStopped && now - headStarted > o.headersTimeoutMs) {
       this.#reject(ErrorCode.REQUEST_TIMEOUT);
-      return "timeout";
+      return this.#timedOut();
     }
     // Slow POST: a body that takes too long, or arrives too slowly.
     if (this.#body !== null && this.#body.timedOut(now, o)) {
       this.#rejectBody(ErrorCode.REQUEST_TIMEOUT);
-      return "timeout";
+      return this.#timedOut();
     }
     // A peer that takes none of our bytes for too long.
     if (this.#writeBlocked && now - this.#writeBlockedSince > o.writeTimeoutMs) {
       this.socket.destroy();
-      return "timeout";
+      return this.#timedOut();
     }
-    if (this.state === "idle" && now - this.lastActive > o.keepAliveTimeoutMs) {
+    // Idle keep-alive, unless we are the ones not reading (the overload
+    // gate): the client may have sent a request we have not read.
+    if (this.state === "idle" && !this.#socketPaused && now - this.lastActive > o.keepAliveTimeoutMs) {
       this.#sendFin();
       return "idle";
     }
     return null;
+  }
+
+  /** A timeout ended this connection: counted once in stats, however many clocks ran out. */
+  #timedOut(): "timeout" | null {
+    if (this.#countedTimeout) return null;
+    this.#countedTimeout = true;
+    return "timeout";
   }
 
   /** Sends FIN once; the sweep destroys the socket if the peer never answers it. */
@@ -645,19 +699,56 @@ export class Connection implements SocketEvents, BodyOwner, ExchangeOwner, Respo
     }
     const host = this.#host;
     const request = ex.request!;
+    // Inside data() the clock was just read; a queued request admitted later reads it now.
+    ex.runAt = this.#inData ? this.lastActive : performance.now();
     let result: Response | Promise<Response>;
     try {
       result = host.options.fetch(request, this.#env(), host.ctx);
     } catch (e) {
       ex.upgrade = null;
+      ex.failed = true;
       result = host.handlerFailed(e);
     }
     if (result !== null && typeof (result as Promise<Response>)?.then === "function") {
+      ex.running = true;
       (result as Promise<Response>).then(
-        (r) => takeResponse(ex, r, this),
-        (e) => this.handlerFailed(ex, e),
+        (r) => {
+          this.#handlerSettled(ex);
+          takeResponse(ex, r, this);
+        },
+        (e) => {
+          this.#handlerSettled(ex);
+          this.handlerFailed(ex, e);
+        },
       );
     } else takeResponse(ex, result as Response, this); // checks what it was given
+  }
+
+  /** The handler's promise settled: a slot kept for it past its exchange's end is freed now. */
+  #handlerSettled(ex: Exchange): void {
+    ex.running = false;
+    if (ex.state === DONE && ex.admitted) {
+      ex.admitted = false;
+      this.#host.requestDone();
+    }
+  }
+
+  /**
+   * `handlerTimeoutMs` passed with the handler's Response unsettled: its
+   * signal aborts, its slot is freed, and the client gets 503 (the
+   * connection closes after it: the handler may still hold the request).
+   */
+  #handlerTimedOut(ex: Exchange): void {
+    ex.runAt = -1;
+    ex.request?.abort();
+    if (ex.admitted) {
+      ex.admitted = false;
+      this.#host.requestDone();
+    }
+    if (ex.state === PENDING) {
+      ex.answerWith(errorResponse(ErrorCode.HANDLER_TIMEOUT));
+      this.#flush();
+    }
   }
 
   /** The handler (or its response) failed: the server's error response instead. */
@@ -666,6 +757,7 @@ export class Connection implements SocketEvents, BodyOwner, ExchangeOwner, Respo
     // handler's failure is a consequence, not news.
     if (ex.state !== PENDING || this.#closed) return;
     ex.upgrade = null;
+    ex.failed = true;
     let r: Response | Promise<Response>;
     try {
       r = this.#host.handlerFailed(error);
@@ -697,7 +789,12 @@ export class Connection implements SocketEvents, BodyOwner, ExchangeOwner, Respo
   // ---- writing ---------------------------------------------------------
 
   /** A response became READY or STREAM. */
-  responseReady(_ex: Exchange): void {
+  responseReady(ex: Exchange): void {
+    if (ex.chunkBytes > 0 && ex.owed === 0) {
+      ex.owed = ex.chunkBytes;
+      this.#readyBytes += ex.owed;
+      if (ex.owed > this.#largestResponse) this.#largestResponse = ex.owed;
+    }
     this.#scheduleFlush();
   }
 
@@ -772,6 +869,8 @@ export class Connection implements SocketEvents, BodyOwner, ExchangeOwner, Respo
           continue;
         }
         ex.state = STREAMING;
+        this.#readyBytes -= ex.owed;
+        ex.owed = 0;
         streamEx = ex;
         break;
       }
@@ -796,17 +895,31 @@ export class Connection implements SocketEvents, BodyOwner, ExchangeOwner, Respo
   /** The one place an exchange ends: counters, admission slot, state. */
   #finish(ex: Exchange, answered: boolean): void {
     ex.state = DONE;
+    if (ex.owed !== 0) {
+      this.#readyBytes -= ex.owed;
+      ex.owed = 0;
+    }
     if (ex.queued) {
       ex.queued = false;
       this.#host.forget(ex);
     }
     if (ex.admitted) {
-      ex.admitted = false;
-      this.#host.requestDone();
+      // A handler still running keeps its slot until it settles (or times
+      // out): the slot bounds handlers at work, not responses owed.
+      if (ex.running) this.#host.orphan(ex);
+      else {
+        ex.admitted = false;
+        this.#host.requestDone();
+      }
     }
     if (answered) {
       this.requestCount++;
-      this.#host.counters.record(ex.status, (this.#finishedAt ||= performance.now()) - ex.startedAt);
+      const counters = this.#host.counters;
+      // `errors` counts the error answers clients got: a handler failure
+      // (the 500, or onError's answer) or a response head that could not go
+      // on the wire (the 500 of serialize.ts).
+      if (ex.failed || ex.error === INVALID_RESPONSE) counters.errors++;
+      counters.record(ex.status, (this.#finishedAt ||= performance.now()) - ex.startedAt);
     }
   }
 
@@ -836,15 +949,39 @@ export class Connection implements SocketEvents, BodyOwner, ExchangeOwner, Respo
     }
     // Shutting down: the grace of silence starts again from this answer.
     if (this.#graceMs !== 0 && this.#pipeline.length === 0) this.#quietSince = performance.now();
-    if (this.#pausedForPipeline && this.#pipeline.length < this.#options.maxPipelinedRequests) {
-      this.#pausedForPipeline = false;
-      const pending = this.#pending;
-      this.#pending = null;
-      this.#updateReading();
-      if (pending !== null) this.#process(pending, 0);
-    }
+    if (this.#pausedForPipeline) this.#resumeParsing();
     const front = this.#pipeline[0];
     if (front !== undefined && front.continuePending) this.#sendContinue(front);
+  }
+
+  /**
+   * Response bytes owed to the peer are past `maxQueuedResponseBytes`, or
+   * would be once the handlers still running answer: each is reckoned at
+   * the largest response seen on this connection, and before any was seen
+   * at most {@linkcode UNSETTLED_WINDOW} run at once.
+   */
+  #overOwed(): boolean {
+    const limit = this.#options.maxQueuedResponseBytes;
+    const owed = this.#readyBytes + this.#unsentBytes;
+    if (owed > limit) return true;
+    const pipeline = this.#pipeline;
+    const largest = this.#largestResponse;
+    if (largest === 0 ? pipeline.length < UNSETTLED_WINDOW : owed + pipeline.length * largest <= limit) return false;
+    let unsettled = 0;
+    for (const ex of pipeline) if (ex.state === PENDING) unsettled++;
+    return largest === 0 ? unsettled >= UNSETTLED_WINDOW : owed + unsettled * largest > limit;
+  }
+
+  /** Parsing stopped for the pipeline's sake: go on once there is room again. */
+  #resumeParsing(): void {
+    if (this.#pipeline.length >= this.#options.maxPipelinedRequests || this.#overOwed()) return;
+    const last = this.#pipeline[this.#pipeline.length - 1];
+    if (last !== undefined && last.head.upgrade) return;
+    this.#pausedForPipeline = false;
+    const pending = this.#pending;
+    this.#pending = null;
+    this.#updateReading();
+    if (pending !== null) this.#process(pending, 0);
   }
 
   /** The response just written closes the connection: what is queued behind it is dropped. */
@@ -879,7 +1016,9 @@ export class Connection implements SocketEvents, BodyOwner, ExchangeOwner, Respo
   #write(bytes: Uint8Array): void {
     if (this.#closed) return;
     this.#host.counters.bytesOut += bytes.length;
-    if (!this.socket.write(bytes)) {
+    const ok = this.socket.write(bytes);
+    if (!ok || this.#writeBlocked) this.#unsentBytes += bytes.length;
+    if (!ok) {
       this.#writeBlocked = true;
       this.#writeBlockedSince = this.lastActive = performance.now();
       // Write-side backpressure: stop reading requests we could not answer.

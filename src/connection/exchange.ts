@@ -55,6 +55,10 @@ export class Exchange implements Job {
   /** Waiting in the backpressure manager's queue. */
   queued = false;
   priority = 0;
+  /** The handler was called and has not returned or settled its promise yet. */
+  running = false;
+  /** performance.now() when the handler was called (for `handlerTimeoutMs`); -1 once it timed out. */
+  runAt = 0;
   /** performance.now() when the head was parsed. */
   startedAt = 0;
   head: RequestHead;
@@ -67,9 +71,13 @@ export class Exchange implements Job {
   /** A buffered ASCII body kept as the string it came as (READY only). */
   text: string | null = null;
   chunkBytes = 0;
+  /** Response bytes settled and not yet written, counted in the connection's owed bytes. */
+  owed = 0;
   reader: ReadableStreamDefaultReader<Uint8Array> | null = null;
   /** A read started while settling, to be continued by the pump. */
   nextRead: Promise<ReadableStreamReadResult<Uint8Array>> | null = null;
+  /** The handler failed: the answer is the server's error response (or `onError`'s); counted in `errors` once written. */
+  failed = false;
   /** A prebuilt error answer instead of the handler's. */
   error: ErrorResponse | null = null;
   /** Close the connection after this response. */

@@ -63,6 +63,8 @@ export const ErrorCode = {
   SERVICE_UNAVAILABLE: 31,
   /** The client half-closed before the body it announced was complete. */
   INCOMPLETE_BODY: 32,
+  /** The handler did not settle its Response within `handlerTimeoutMs`. */
+  HANDLER_TIMEOUT: 33,
 } as const;
 
 /** One of the {@linkcode ErrorCode} codes. */
@@ -79,6 +81,7 @@ const STATUS: Record<number, number> = {
   [ErrorCode.EXPECTATION_FAILED]: 417,
   [ErrorCode.REQUEST_TIMEOUT]: 408,
   [ErrorCode.SERVICE_UNAVAILABLE]: 503,
+  [ErrorCode.HANDLER_TIMEOUT]: 503,
 };
 
 const MESSAGE: Record<number, string> = {
@@ -115,6 +118,7 @@ const MESSAGE: Record<number, string> = {
   [ErrorCode.REQUEST_TIMEOUT]: "request not received in time",
   [ErrorCode.SERVICE_UNAVAILABLE]: "server busy, retry later",
   [ErrorCode.INCOMPLETE_BODY]: "request body ended before its announced length",
+  [ErrorCode.HANDLER_TIMEOUT]: "the handler did not answer in time",
 };
 
 /** Reason phrases for the status codes the server itself produces. */

@@ -24,6 +24,8 @@ export class HeadReader implements HeadScan {
   #scanning = false;
   /** When the current, incomplete head started arriving (ms), or 0. */
   startedAt = 0;
+  /** When reading was paused (ms), or 0: the headers clock stops while the server does not read. */
+  #pausedAt = 0;
 
   /**
    * Looks for the end of the head that begins at `buf[i]` (or that began in
@@ -58,6 +60,24 @@ export class HeadReader implements HeadScan {
     this.lineStart -= start;
     this.start = 0;
     return start < end ? buf.subarray(start, end) : null;
+  }
+
+  /**
+   * The connection stopped (or resumed) reading: time in which the server
+   * refused to read (backpressure, the overload gate) is not the client's,
+   * so the clock of a head in progress moves forward by it.
+   */
+  paused(paused: boolean, now: number): void {
+    if (paused) this.#pausedAt = now;
+    else if (this.#pausedAt !== 0) {
+      if (this.startedAt !== 0) this.startedAt += now - this.#pausedAt;
+      this.#pausedAt = 0;
+    }
+  }
+
+  /** True while reading is paused (the clock is stopped). */
+  get clockStopped(): boolean {
+    return this.#pausedAt !== 0;
   }
 
   /** Forget a head in progress (the connection stops reading heads). */

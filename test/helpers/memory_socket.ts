@@ -184,6 +184,7 @@ export async function runConnection(
     admit: () => "run",
     requestDone() {},
     forget() {},
+    orphan() {},
     handlerFailed: (error) => new Response(`handler failed: ${String(error)}`, { status: 500 }),
     connectionClosed() {},
   };
