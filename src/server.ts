@@ -7,6 +7,7 @@
  */
 
 import { listenUrl } from "./_util/url.ts";
+import { abortRequest } from "./fetch/request.ts";
 import type { Listener, Socket, SocketEvents, Transport } from "./socket.ts";
 import { type ExecutionContext, resolveOptions, type ResolvedOptions, type ServeOptions } from "./options.ts";
 import { Connection, type ConnectionHost } from "./connection/connection.ts";
@@ -264,7 +265,7 @@ class ServerImpl implements Server, ConnectionHost {
       else if (limit > 0 && now - ex.runAt > limit) {
         this.#orphans.delete(ex);
         ex.runAt = -1;
-        ex.request?.abort();
+        if (ex.request !== null) abortRequest(ex.request);
         ex.admitted = false;
         this.#backpressure.requestDone();
       }

@@ -740,7 +740,7 @@ export class Connection implements SocketEvents, BodyOwner, ExchangeOwner, Respo
    */
   #handlerTimedOut(ex: Exchange): void {
     ex.runAt = -1;
-    ex.request?.abort();
+    if (ex.request !== null) abortRequest(ex.request);
     if (ex.admitted) {
       ex.admitted = false;
       this.#host.requestDone();
