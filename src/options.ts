@@ -6,6 +6,7 @@
 
 import type { ConnInfo } from "./fetch/conn_info.ts";
 import { type OverloadStrategy, STRATEGIES } from "./backpressure.ts";
+import type { WebSocketConfig } from "./ws/hub.ts";
 
 /** What `executionCtx` offers a handler (the shape Hono and Workers expect). */
 export interface ExecutionContext {
@@ -17,17 +18,27 @@ export interface ExecutionContext {
   props: Record<string, unknown>;
 }
 
-/** A fetch handler: Hono's `app.fetch` is one. */
+/**
+ * A fetch handler: Hono's `app.fetch` is one. It may return nothing only
+ * after upgrading its request (`if (env.upgrade(req)) return;`, as for Bun).
+ */
 export type FetchHandler = (
   request: Request,
   env: ConnInfo,
   ctx: ExecutionContext,
-) => Response | Promise<Response>;
+) => Response | void | undefined | Promise<Response | void | undefined>;
 
 /** What {@linkcode serve} accepts. */
 export interface ServeOptions {
   /** The handler every request goes to, e.g. Hono's `app.fetch`. */
   fetch: FetchHandler;
+  /**
+   * WebSockets, in Bun's shape: the handlers for sockets opened with
+   * `env.upgrade()` / `server.upgrade()`, and the settings (message size,
+   * idle timeout, pings, compression, backpressure) every WebSocket of the
+   * server uses, whichever API opened it. See the README.
+   */
+  websocket?: WebSocketConfig;
   /** Port to listen on; 0 picks a free one. @default 3000 */
   port?: number;
   /** Interface to bind. @default "0.0.0.0" */
@@ -109,6 +120,7 @@ export interface ServeOptions {
 /** Every option resolved to a value. */
 export interface ResolvedOptions {
   fetch: FetchHandler;
+  websocket: WebSocketConfig | undefined;
   port: number;
   hostname: string;
   reusePort: boolean;
@@ -191,6 +203,7 @@ export function resolveOptions(options: ServeOptions): ResolvedOptions {
   }
   return {
     fetch: options.fetch,
+    websocket: webSocketConfig(options.websocket),
     port,
     hostname: options.hostname ?? DEFAULTS.hostname,
     reusePort: options.reusePort ?? false,
@@ -220,6 +233,17 @@ export function resolveOptions(options: ServeOptions): ResolvedOptions {
     handleSignals: options.handleSignals ?? false,
     workers: workerCount(options.workers),
   };
+}
+
+function webSocketConfig(ws: WebSocketConfig | undefined): WebSocketConfig | undefined {
+  if (ws === undefined) return undefined;
+  if (ws === null || typeof ws !== "object") throw new TypeError(`Invalid websocket "${String(ws)}": expected an object of handlers and settings`);
+  for (const k of ["maxPayloadLength", "backpressureLimit", "maxWebSockets"] as const) positiveInt(`websocket.${k}`, ws[k], 0, 1);
+  for (const k of ["idleTimeout", "closeTimeout"] as const) {
+    const v = ws[k];
+    if (v !== undefined && (typeof v !== "number" || !(v >= 0))) throw new RangeError(`Invalid websocket.${k} "${String(v)}": must be seconds >= 0`);
+  }
+  return ws;
 }
 
 function workerCount(value: unknown): number {

@@ -13,6 +13,8 @@
  * @module
  */
 
+import type { DeflateCodecFactory } from "./ws/codec.ts";
+
 /** Events a socket delivers to the core. Set once with {@linkcode Socket.start}. */
 export interface SocketEvents {
   /**
@@ -115,4 +117,10 @@ export interface Transport {
    * leave it out.
    */
   onSignals?(signals: readonly ("SIGTERM" | "SIGINT")[], handler: () => void): () => void;
+  /**
+   * Optional: the permessage-deflate codec (RFC 7692) WebSockets use when
+   * `websocket.perMessageDeflate` is on; without it the extension is
+   * never agreed.
+   */
+  webSocketDeflate?: DeflateCodecFactory;
 }

@@ -36,7 +36,7 @@ import { BODY_ERROR, RequestBody } from "./request_body.ts";
 import { type ResponseTarget, takeResponse } from "./response.ts";
 import { writeContinue, writeReady, writeStreamStart, writeSwitchingProtocols } from "./serialize.ts";
 import { pump, type PumpTarget } from "./pump.ts";
-import type { Protocol, ProtocolEvents, Upgradable } from "./protocol.ts";
+import { offerUpgrade, type Protocol, type ProtocolEvents, type Upgradable } from "./protocol.ts";
 
 /** Where a connection is in its life; see the module doc. */
 export type ConnectionState = "idle" | "reading" | "processing" | "writing" | "closing";
@@ -66,6 +66,8 @@ export interface ConnectionHost {
   handlerFailed(error: unknown): Response | Promise<Response>;
   /** The socket is gone. */
   connectionClosed(conn: Connection): void;
+  /** The server's WebSockets (`src/ws/hub.ts`), reached through `Upgradable.webSockets`. */
+  readonly webSockets?: unknown;
 }
 
 /** How long a connection we ended may wait for the peer's FIN before it is cut. */
@@ -505,6 +507,20 @@ export class Connection implements SocketEvents, BodyOwner, ExchangeOwner, Respo
     return false;
   }
 
+  /** See `Upgradable.refuseUpgrade`. */
+  refuseUpgrade(request: Request, response: Response): void {
+    for (const ex of this.#pipeline) {
+      if ((ex.request as unknown) === request) {
+        if (ex.state === PENDING && ex.upgrade === null) ex.refusal = response;
+        return;
+      }
+    }
+  }
+
+  get webSockets(): unknown {
+    return this.#host.webSockets;
+  }
+
   /** The 101 is written: HTTP is over; the protocol owns the socket. */
   #switchProtocols(ex: Exchange): void {
     const buffered = this.#pending ?? EMPTY_BYTES;
@@ -527,6 +543,7 @@ export class Connection implements SocketEvents, BodyOwner, ExchangeOwner, Respo
     host.counters.requestsTotal++;
     ex.startedAt = this.lastActive;
     ex.request = new IncomingRequest(ex.head, ex.body, this.#urlCache());
+    if (ex.head.upgrade) offerUpgrade(ex.request, this);
     const priority = host.options.priority;
     if (priority !== undefined) {
       try {
@@ -565,14 +582,14 @@ export class Connection implements SocketEvents, BodyOwner, ExchangeOwner, Respo
     }
     const host = this.#host;
     const request = ex.request!;
-    let result: Response | Promise<Response>;
+    let result: Response | void | undefined | Promise<Response | void | undefined>;
     try {
       result = host.options.fetch(request as unknown as Request, this.#env(), host.ctx);
     } catch (e) {
       ex.upgrade = null;
       result = host.handlerFailed(e);
     }
-    if (result !== null && typeof (result as Promise<Response>)?.then === "function") {
+    if (result != null && typeof (result as Promise<Response>).then === "function") {
       (result as Promise<Response>).then(
         (r) => takeResponse(ex, r, this),
         (e) => this.handlerFailed(ex, e),
