@@ -457,3 +457,81 @@ test(`${runtime} backpressure: a client that floods while an ordered handler is 
     await server.close({ deadlineMs: 1000 });
   }
 });
+
+// ---- hono/bun, compression -----------------------------------------------------------
+
+test(`${runtime} hono/bun's upgradeWebSocket and websocket run unchanged on anyserve`, {
+  timeout: 30_000,
+  skip: runtime !== "bun" && "hono/bun reads the global Bun when it loads: Bun only (elsewhere, import upgradeWebSocket from anyserve/hono)",
+}, async () => {
+  const { upgradeWebSocket: bunUpgrade, websocket } = await import("hono/bun");
+  const log: string[] = [];
+  const app = new Hono();
+  app.get(
+    "/ws",
+    bunUpgrade(() => ({
+      onOpen: (_e, ws) => void log.push(`open ${ws.readyState}`),
+      onMessage(e, ws) {
+        ws.send(typeof e.data === "string" ? `bun: ${e.data}` : new Uint8Array(e.data as ArrayBuffer));
+      },
+      onClose: (e) => void log.push(`close ${e.code}`),
+    })),
+  );
+  const server = await start({ fetch: app.fetch, websocket: websocket as never });
+  try {
+    const c = client(`${server.wsUrl}/ws`);
+    await c.opened;
+    c.ws.send("hi");
+    c.ws.send(new Uint8Array([4, 2]));
+    await until(() => c.messages.length === 2, "echoes");
+    assert.equal(c.messages[0], "bun: hi");
+    assert.deepEqual(c.messages[1], new Uint8Array([4, 2]));
+    c.ws.close(1000);
+    await c.closed;
+    await until(() => log.length === 2, "close");
+    assert.deepEqual(log, ["open 1", "close 1000"]);
+  } finally {
+    await server.close();
+  }
+});
+
+test(`${runtime} perMessageDeflate: negotiated with the ws package and the built-in client, messages round-trip compressed`, { timeout: 30_000 }, async () => {
+  const extensions: string[] = [];
+  const server = await start({
+    fetch: (req, env) => (env.upgrade(req) ? undefined : new Response("no", { status: 500 })),
+    websocket: {
+      perMessageDeflate: true,
+      open: (ws) => void extensions.push(ws.extensions),
+      message: (ws, m) => void ws.send(m),
+    },
+  });
+  try {
+    const big = "compressible ".repeat(5000);
+    const c = new WsClient(server.wsUrl, { perMessageDeflate: true });
+    const got: string[] = [];
+    c.on("message", (d: Buffer) => got.push(d.toString()));
+    await new Promise<void>((resolve, reject) => {
+      c.once("open", () => resolve());
+      c.once("error", reject);
+    });
+    c.send(big);
+    c.send("short");
+    await until(() => got.length === 2, "compressed echoes");
+    assert.equal(got[0], big);
+    assert.equal(got[1], "short");
+    assert.match(extensions[0], /^permessage-deflate/);
+    const st = server.stats().webSockets;
+    assert.ok(st.bytesIn < big.length, `compressed on the wire: ${st.bytesIn} bytes in for ${big.length} of text`);
+    c.close();
+    const b = client(server.wsUrl);
+    await b.opened;
+    b.ws.send(big);
+    await until(() => b.messages.length === 1, "built-in client echo");
+    assert.equal(b.messages[0], big);
+    console.log(`# ${runtime} built-in client extensions: "${b.ws.extensions}"`);
+    b.ws.close();
+    await b.closed;
+  } finally {
+    await server.close({ deadlineMs: 2000 });
+  }
+});
