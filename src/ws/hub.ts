@@ -12,7 +12,7 @@
 
 import { upgradableOf } from "../connection/protocol.ts";
 import type { DeflateCodecFactory } from "./codec.ts";
-import type { DeflateOptions } from "./handshake.ts";
+import { type DeflateOptions, isWebSocketUpgrade } from "./handshake.ts";
 import { encodeText, OP_BINARY, OP_TEXT, writeFrame } from "./frame.ts";
 import { prepareUpgrade } from "./mod.ts";
 import type { WebSocketServerOptions } from "./mod.ts";
@@ -152,7 +152,9 @@ export class WebSocketHub implements SessionOwner {
     const pick = typeof protocol === "function" ? protocol : protocol === undefined ? firstOffered : () => protocol;
     const prep = prepareUpgrade(request, handler, data, { ...this.sessionOptions, protocols: pick });
     if (!prep.ok) {
-      conn.refuseUpgrade(request, prep.response);
+      // Only a WebSocket handshake gets the RFC's answer in place of the
+      // handler's; another upgrade (h2c, say) is the handler's to answer.
+      if (isWebSocketUpgrade(request)) conn.refuseUpgrade(request, prep.response);
       return { ok: false, response: prep.response };
     }
     const h = this.#host;

@@ -103,7 +103,10 @@ export interface WebSocketOptions {
 /** The application's callbacks (Bun's `websocket` object shape). */
 export interface WebSocketHandler<T = unknown> {
   open?(ws: WebSocketSession<T>): void;
-  /** Text arrives as a string, binary as a Uint8Array the handler may keep. */
+  /**
+   * Text arrives as a string, binary as a Uint8Array the handler may keep,
+   * whose `buffer` holds exactly the message (as Bun's Buffer does).
+   */
   message?(ws: WebSocketSession<T>, message: string | Uint8Array): void | Promise<void>;
   /** The socket went below its high-water mark after `send` returned -1. */
   drain?(ws: WebSocketSession<T>): void;

@@ -127,7 +127,8 @@ export class ServerWebSocket extends EventTarget {
       throw new DOMException(`invalid close code ${code}`, "InvalidAccessError");
     }
     if (reason !== undefined && encoder.encode(reason).length > 123) throw new DOMException("close reason over 123 bytes", "SyntaxError");
-    this._session?.close(code ?? (reason === undefined ? 1000 : 1000), reason ?? "");
+    // No code: a close frame without a status, which the peer reads as 1005 (RFC 6455 §7.1.5).
+    this._session?.close(code ?? (reason === undefined ? 1005 : 1000), reason ?? "");
   }
 
   /** @internal */

@@ -535,3 +535,19 @@ test(`${runtime} perMessageDeflate: negotiated with the ws package and the built
     await server.close({ deadlineMs: 2000 });
   }
 });
+
+test(`${runtime} Bun shape: upgrade() on a request that is not a WebSocket handshake leaves the handler's answer alone`, { timeout: 30_000 }, async () => {
+  const server = await start({
+    fetch: (req, env) => (env.upgrade(req) ? undefined : new Response("plain answer")),
+    websocket: { message() {} },
+  });
+  try {
+    const h2c = await rawUpgrade(server.port, "Connection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMAAABkAARAAAAAAAIAAAAA\r\n");
+    h2c.sock.destroy();
+    assert.match(h2c.head, /^HTTP\/1\.1 200 /);
+    const r = await fetch(`http://127.0.0.1:${server.port}/`);
+    assert.equal(await r.text(), "plain answer");
+  } finally {
+    await server.close();
+  }
+});
