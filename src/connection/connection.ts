@@ -527,6 +527,9 @@ export class Connection implements SocketEvents, BodyOwner, ExchangeOwner, Respo
     this.#pending = null;
     this.#ending = true;
     this.#head.stop();
+    // HTTP's per-connection caches are not needed again: an idle WebSocket holds less.
+    this.#urls = null;
+    this.#info = null;
     // The reading gate is the protocol's now.
     this.#pausedForBody = this.#pausedForPipeline = this.#pausedForWrite = false;
     if (this.#socketPaused) {
