@@ -551,3 +551,22 @@ test(`${runtime} Bun shape: upgrade() on a request that is not a WebSocket hands
     await server.close();
   }
 });
+
+test(`${runtime} websocket options reach every socket: idleTimeout closes a quiet one with 1001, maxPayloadLength answers 1009`, { timeout: 30_000 }, async () => {
+  const server = await start({
+    fetch: (req, env) => (env.upgrade(req) ? undefined : new Response("no", { status: 500 })),
+    websocket: { idleTimeout: 1, sendPings: false, maxPayloadLength: 1000, message: (ws, m) => void ws.send(m) },
+  });
+  try {
+    const quiet = client(server.wsUrl);
+    const big = client(server.wsUrl);
+    await Promise.all([quiet.opened, big.opened]);
+    big.ws.send("y".repeat(1001));
+    assert.equal((await big.closed).code, 1009);
+    const q = await quiet.closed;
+    assert.equal(q.code, 1001);
+    assert.equal(q.reason, "idle timeout");
+  } finally {
+    await server.close({ deadlineMs: 1000 });
+  }
+});
