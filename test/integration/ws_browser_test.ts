@@ -75,9 +75,17 @@ for (const deflate of [true, false]) {
       else assert.equal(r.extensions, "");
       assert.deepEqual(closes, [1000]);
     } finally {
+      const exited = new Promise<void>((r) => (browser.exitCode !== null ? r() : browser.once("exit", () => r())));
       browser.kill("SIGKILL");
+      await exited;
       await server.close({ deadlineMs: 1000 });
-      rmSync(profile, { recursive: true, force: true });
+      // Chromium's helper processes may still be writing the profile for a moment.
+      await new Promise((r) => setTimeout(r, 200));
+      try {
+        rmSync(profile, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 });
+      } catch {
+        // A leftover temp directory is not the test's subject.
+      }
     }
   });
 }
