@@ -17,6 +17,7 @@ import type { ClusterTransport } from "../src/process.ts";
 import { nodeDeflate } from "./_node_api/ws_deflate.ts";
 import { onProcessSignals } from "./_node_api/process_ipc.ts";
 import { listenBun } from "./bun/listener.ts";
+import { impliedType } from "./bun/implied_type.ts";
 import { peek } from "./bun/peek.ts";
 import { bunProcesses } from "./bun/process.ts";
 export type { ClusterServer, WorkerInfo } from "../src/cluster.ts";
@@ -29,13 +30,15 @@ export type { WebSocketSession } from "../src/ws/session.ts";
 /**
  * The Bun transport: `Bun.listen` with half-open sockets, Nagle off
  * (`./bun/listener.ts`, sockets in `./bun/socket.ts`), `Bun.peek` for
- * settled promises (`./bun/peek.ts`), and workers (`./bun/process.ts`).
+ * settled promises (`./bun/peek.ts`), the type a string body implies
+ * (`./bun/implied_type.ts`), and workers (`./bun/process.ts`).
  */
 export const bunTransport: ClusterTransport = {
   runtime: "bun",
   // permessage-deflate through node:zlib.
   webSocketDeflate: nodeDeflate(),
   peek,
+  impliedType,
   onSignals: onProcessSignals,
   processes: bunProcesses(),
   listen: listenBun,

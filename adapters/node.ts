@@ -27,7 +27,7 @@ export type { WebSocketSession } from "../src/ws/session.ts";
 
 /**
  * The `node:net` transport: connections from `./node/listener.ts` as the
- * sockets of `./node/socket.ts`, workers from `./node/process.ts`.
+ * sockets of `./_node_api/node_socket.ts` (shared with Bun), workers from `./node/process.ts`.
  * `reusePort` needs Node ≥ 22.12 (or ≥ 23.1) and an OS with SO_REUSEPORT
  * (Linux, FreeBSD); elsewhere Node rejects the listen.
  */

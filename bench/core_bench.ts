@@ -45,7 +45,11 @@ app.get("/", (c) => c.text("Hello, World!"));
 app.get("/user/:id", (c) => c.text(`User ${c.req.param("id")}`));
 const staticBody = (globalThis as { Deno?: unknown }).Deno ? (await import("../adapters/deno.ts")).denoTransport.staticBody : undefined;
 if (staticBody) transport.staticBody = staticBody;
-if ((globalThis as { Bun?: unknown }).Bun) transport.peek = (await import("../adapters/bun.ts")).bunTransport.peek;
+if ((globalThis as { Bun?: unknown }).Bun) {
+  const bun = (await import("../adapters/bun.ts")).bunTransport;
+  transport.peek = bun.peek;
+  transport.impliedType = bun.impliedType;
+}
 // HANDLER=null: a bare handler with an empty body, to see the core's own cost.
 // HANDLER=plain: a bare handler returning a small text body, without Hono.
 const handlerKind = (globalThis as { process?: { env: Record<string, string> } }).process?.env?.HANDLER;

@@ -14,6 +14,10 @@
 #   SERVER_CPU / CLIENT_CPU   taskset CPU lists (default 1 / 0)
 #   QUIET_WAIT max seconds to wait for other processes to go quiet before a scenario (default 60)
 #   RETRIES    re-measurements of a scenario disturbed by other processes (default 1)
+#   TLS        1: HTTPS instead (a throwaway certificate made with openssl in bench/.out/tls/); only the
+#              servers that serve HTTPS (anyserve, @hono/node-server over node:https, Bun.serve({ tls }),
+#              Deno.serve({ cert, key })); scenarios: keep-alive, a new TLS connection per request
+#              (Connection: close), /user/123, POST /echo
 #
 # Each server is pinned to SERVER_CPU, wrk to CLIENT_CPU. Output: a markdown table on stdout
 # and in bench/.out/latest.md; raw wrk output and server logs land in bench/.out/raw/.
@@ -61,7 +65,27 @@ declare -A SC_TITLE=(
   [pipe]="GET / pipelined x${DEPTH}"
   [user]="GET /user/123"
   [post]="POST /echo 1 KiB"
+  [close]="GET / new connection each"
 )
+SCHEME=http
+CURL_TLS=()
+if [[ "${TLS:-}" == "1" ]]; then
+  SCENARIOS=(ka close user post)
+  SCHEME=https
+  TLS_DIR="$ROOT/bench/.out/tls"
+  mkdir -p "$TLS_DIR"
+  if [[ ! -s "$TLS_DIR/cert.pem" ]]; then
+    command -v openssl >/dev/null || { log "error: TLS=1 needs the openssl command"; exit 1; }
+    openssl req -x509 -newkey rsa:2048 -nodes -keyout "$TLS_DIR/key.pem" -out "$TLS_DIR/cert.pem" -days 7 \
+      -subj "/CN=localhost" -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" 2>/dev/null || { log "error: openssl failed"; exit 1; }
+  fi
+  export TLS_CERT="$TLS_DIR/cert.pem" TLS_KEY="$TLS_DIR/key.pem"
+  CURL_TLS=(--cacert "$TLS_CERT")
+  TLS_SERVERS=" anyserve-node node-server anyserve-bun bun-serve anyserve-deno deno-serve "
+  filtered=()
+  for e in "${ALL_SERVERS[@]}"; do [[ "$TLS_SERVERS" == *" ${e%%|*} "* ]] && filtered+=("$e"); done
+  ALL_SERVERS=("${filtered[@]}")
+fi
 
 log() { printf '%s\n' "$*" >&2; }
 
@@ -206,14 +230,14 @@ for e in "${SELECTED[@]}"; do
     printf '%s\t%s\t%s\tfail\tfail\tfail\tfail\t-\t%s\n' "$name" "$rt" "$label" "$why" >>"$RESULTS"
     continue
   fi
-  if ! body=$(curl -sS --max-time 5 "http://127.0.0.1:$port/" 2>&1) || [[ "$body" != *"Hello, World!"* ]]; then
+  if ! body=$(curl -sS "${CURL_TLS[@]}" --max-time 5 "$SCHEME://127.0.0.1:$port/" 2>&1) || [[ "$body" != *"Hello, World!"* ]]; then
     log "FAIL $name: GET / did not answer 'Hello, World!' (got: ${body:0:200})"
     stop_server "$pid"
     printf '%s\t%s\t%s\tfail\tfail\tfail\tfail\t-\tbad GET / response\n' "$name" "$rt" "$label" >>"$RESULTS"
     continue
   fi
 
-  url="http://127.0.0.1:$port"
+  url="$SCHEME://127.0.0.1:$port"
   taskset -c "$CLIENT_CPU" wrk -t1 -c"$CONNS" -d"${WARMUP}s" "$url/" >"$RAW/$name.warmup.txt" 2>&1
 
   declare -A R=()
@@ -221,6 +245,7 @@ for e in "${SELECTED[@]}"; do
     if ! kill -0 "$pid" 2>/dev/null; then R[$sc]="died"; continue; fi
     case $sc in
       ka) args=(-t1 -c"$CONNS" -d"${DURATION}s" "$url/") ;;
+      close) args=(-t1 -c"$CONNS" -d"${DURATION}s" -H "Connection: close" "$url/") ;;
       pipe) args=(-t1 -c"$CONNS" -d"${DURATION}s" -s "$W/pipeline.lua" "$url/" -- "$DEPTH" /) ;;
       user) args=(-t1 -c"$CONNS" -d"${DURATION}s" "$url/user/123") ;;
       post) args=(-t1 -c"$CONNS" -d"${DURATION}s" -s "$W/post.lua" "$url/echo") ;;
@@ -244,7 +269,7 @@ for e in "${SELECTED[@]}"; do
   kill -0 "$pid" 2>/dev/null || note="server died during run"
   log "   peak RSS: ${rss} MiB ${note}"
   stop_server "$pid"
-  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$rt" "$label" "${R[ka]}" "${R[pipe]}" "${R[user]}" "${R[post]}" "$rss" "$note" >>"$RESULTS"
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$rt" "$label" "${R[${SCENARIOS[0]}]}" "${R[${SCENARIOS[1]}]}" "${R[${SCENARIOS[2]}]}" "${R[${SCENARIOS[3]}]}" "$rss" "$note" >>"$RESULTS"
   unset R
   sleep 0.5
 done
@@ -252,6 +277,7 @@ done
 # ---- table ----
 {
   echo "<!-- bench/run.sh, $STARTED_AT -->"
+  [[ "$SCHEME" == https ]] && echo "HTTPS (TLS=1): a 2048-bit RSA certificate; wrk's OpenSSL client."
   echo "DURATION=${DURATION}s per scenario, wrk -t1 -c${CONNS} on CPU ${CLIENT_CPU}, server on CPU ${SERVER_CPU}, warm-up ${WARMUP}s, pipelining depth ${DEPTH}."
   echo "Runtimes: Node $("$NODE" -v 2>/dev/null), Bun $("$BUN" -v 2>/dev/null), $("$DENO" -v 2>/dev/null | head -1)."
   echo "Ratio (x) = req/s / req/s of the runtime's baseline (Node: @hono/node-server, Bun: Bun.serve, Deno: Deno.serve)."

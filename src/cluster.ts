@@ -24,6 +24,7 @@ import { listenUrl } from "./_util/url.ts";
 import type { Transport } from "./socket.ts";
 import type { CloseOptions, CloseSummary, Server } from "./server.ts";
 import { resolveOptions, type ServeOptions } from "./options.ts";
+import { resolveTls, type TlsOptions, type TlsSettings } from "./tls.ts";
 import { addStats, countersOnly, emptyStats, type ServerStats, sumStats } from "./stats.ts";
 import {
   type ClusterTransport,
@@ -203,7 +204,24 @@ class Supervisor implements ClusterServer {
   }
 
   get url(): string {
-    return listenUrl(this.address);
+    return listenUrl(this.address, this.#resolved.tls !== undefined);
+  }
+
+  /**
+   * Sends the new certificates to every running worker (each swaps them as
+   * a single server does); a worker started later reads the `tls` option of
+   * the entry script again, so change the files it reads too.
+   */
+  setTls(tls: TlsOptions | readonly TlsOptions[]): Promise<void> {
+    try {
+      const settings = resolveTls(tls);
+      if (this.#resolved.tls === undefined) throw new Error("setTls: this server was not started with the tls option; it serves plain HTTP");
+      const line = encodeMessage({ t: "tls", tls: settings });
+      for (const slot of this.#slots) slot.handle?.send(line);
+      return Promise.resolve();
+    } catch (e) {
+      return Promise.reject(e);
+    }
   }
 
   get workers(): readonly WorkerInfo[] {
@@ -385,6 +403,17 @@ class Supervisor implements ClusterServer {
   }
 }
 
+/** Settings back into the `tls` option's shape, for a worker's `setTls`. */
+function tlsOptionsOf(s: TlsSettings): TlsOptions[] {
+  return s.certificates.map((c, i) => ({
+    cert: c.cert,
+    key: c.key,
+    ...(c.serverName !== undefined ? { serverName: c.serverName } : {}),
+    ...(c.passphrase !== undefined ? { passphrase: c.passphrase } : {}),
+    ...(i === 0 ? { ca: [...s.ca], requestCert: s.requestCert, rejectUnauthorized: s.rejectUnauthorized } : {}),
+  }));
+}
+
 /** Installs the worker side around a server that listens directly. */
 function runWorker(processes: ProcessControl, transport: Transport, server: Server, deadlineMs: number): void {
   let closing = false;
@@ -404,6 +433,11 @@ function runWorker(processes: ProcessControl, transport: Transport, server: Serv
     message(line) {
       const m = decodeMessage(line);
       if (m !== null && m.t === "close") shutdown(m.deadlineMs);
+      else if (m !== null && m.t === "tls") {
+        server.setTls(tlsOptionsOf(m.tls)).catch((e: unknown) => {
+          console.error(`anyserve: worker cannot change certificates: ${e instanceof Error ? e.message : String(e)}`);
+        });
+      }
     },
     disconnect() {
       // The primary is gone: nobody restarts or stops us; close and leave.

@@ -24,6 +24,7 @@ import { upgradableOf } from "./connection/protocol.ts";
 import { isWebSocketUpgrade } from "./ws/handshake.ts";
 import type { WebSocketHub } from "./ws/hub.ts";
 import type { WebSocketHandler, WebSocketSession } from "./ws/session.ts";
+import type { TlsInfo } from "./tls.ts";
 
 /**
  * What {@linkcode getConnInfo} returns: Hono's `ConnInfo` shape
@@ -38,6 +39,14 @@ export interface HonoConnInfo {
     addressType?: "IPv4" | "IPv6" | "unknown";
     transport?: "tcp" | "udp";
   };
+  /**
+   * `"https"` or `"http"`: the connection's own (anyserve's addition to
+   * Hono's shape). With `trustProxy: { header: "forwarded" }`, the `proto=`
+   * of the trusted proxy's element when it has one.
+   */
+  protocol: "http" | "https";
+  /** The connection's TLS handshake (SNI name, ALPN, client certificate); absent on plain HTTP. */
+  tls?: TlsInfo;
 }
 
 /** @deprecated The old name of {@linkcode HonoConnInfo}, kept for existing imports; anyserve's own `ConnInfo` is the handler's `env`. */
@@ -137,6 +146,22 @@ function forwardedFor(value: string): string[] {
 }
 
 /**
+ * The `proto=` of the `Forwarded` element the outermost trusted proxy added
+ * (RFC 7239 §5.4: the scheme that proxy was reached with), when it says.
+ */
+function forwardedProto(value: string, hops: number): "http" | "https" | undefined {
+  const elements = value.split(",");
+  const element = elements[Math.max(0, elements.length - hops)];
+  for (const pair of element.split(";")) {
+    const eq = pair.indexOf("=");
+    if (eq === -1 || pair.slice(0, eq).trim().toLowerCase() !== "proto") continue;
+    const p = pair.slice(eq + 1).trim().replace(/^"|"$/g, "").toLowerCase();
+    return p === "https" ? "https" : p === "http" ? "http" : undefined;
+  }
+  return undefined;
+}
+
+/**
  * The client's address for a request served by anyserve, in Hono's
  * `ConnInfo` shape. With `trustProxy`, the address comes from the header
  * it names, and only from it: the entry added by the outermost trusted
@@ -154,6 +179,9 @@ export function getConnInfo(c: ContextLike, options: GetConnInfoOptions = {}): H
     throw new TypeError(`Invalid c.env "${String(env)}": getConnInfo needs a request served by anyserve`);
   }
   const hops = trustedHops(options.trustProxy);
+  const own = env.protocol === "https" ? "https" : "http";
+  const tls = env.tls ?? undefined;
+  const extra = tls !== undefined ? { protocol: own, tls } as const : { protocol: own } as const;
   if (hops > 0) {
     const header = options.trustProxy!.header;
     const value = c.req.header(header);
@@ -167,12 +195,14 @@ export function getConnInfo(c: ContextLike, options: GetConnInfoOptions = {}): H
         // Each trusted proxy appended one entry; the client is the one just
         // before the entries the trusted proxies added.
         const address = chain[Math.max(0, chain.length - hops)];
-        return { remote: { address, addressType: addressType(address), transport: "tcp" } };
+        // Forwarded also says how the client reached that proxy (proto=).
+        const protocol = header === "forwarded" ? (forwardedProto(value, hops) ?? own) : own;
+        return { remote: { address, addressType: addressType(address), transport: "tcp" }, ...extra, protocol };
       }
     }
   }
   const { hostname, port } = env.remoteAddr!;
-  return { remote: { address: hostname, port, addressType: addressType(hostname), transport: "tcp" } };
+  return { remote: { address: hostname, port, addressType: addressType(hostname), transport: "tcp" }, ...extra };
 }
 
 // ---- WebSockets --------------------------------------------------------

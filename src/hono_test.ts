@@ -22,7 +22,7 @@ async function addressOf(trustProxy: GetConnInfoOptions["trustProxy"], headers: 
 describe("getConnInfo()", () => {
   it("returns the socket's peer by default and ignores forwarding headers", async () => {
     const r = await appWith().request("/", { headers: { "x-forwarded-for": "6.6.6.6", forwarded: "for=6.6.6.6", "x-real-ip": "6.6.6.6" } }, env);
-    assert.deepEqual(await r.json(), { remote: { address: "10.0.0.2", port: 5555, addressType: "IPv4", transport: "tcp" } });
+    assert.deepEqual(await r.json(), { remote: { address: "10.0.0.2", port: 5555, addressType: "IPv4", transport: "tcp" }, protocol: "http" });
   });
 
   it("takes the entry added by the outermost trusted proxy from X-Forwarded-For", async () => {
@@ -49,7 +49,7 @@ describe("getConnInfo()", () => {
     const headers = { forwarded: 'for="[2001:db8::1]:4711";proto=http, for=198.51.100.3:80' };
     assert.equal(await addressOf({ header: "forwarded", hops: 1 }, headers), "198.51.100.3");
     const r = await appWith({ header: "forwarded", hops: 2 }).request("/", { headers }, env);
-    assert.deepEqual(await r.json(), { remote: { address: "2001:db8::1", addressType: "IPv6", transport: "tcp" } });
+    assert.deepEqual(await r.json(), { remote: { address: "2001:db8::1", addressType: "IPv6", transport: "tcp" }, protocol: "http" });
     // An element without for= is still a proxy's element.
     assert.equal(await addressOf({ header: "forwarded", hops: 2 }, { forwarded: "for=6.6.6.6, for=198.51.100.3, proto=https" }), "198.51.100.3");
   });
@@ -75,6 +75,23 @@ describe("getConnInfo()", () => {
       assert.match(text, /^TypeError: getConnInfo: trustProxy/, text);
     }
     assert.throws(() => getConnInfo({ env, req: { header: () => undefined } }, { trustProxy: true as never }), /header: "x-forwarded-for"/);
+  });
+
+  it("tells the protocol: the connection's, or with a trusted Forwarded the proto= of the proxy's element", async () => {
+    const tlsEnv = connInfo("10.0.0.2", 5555, "127.0.0.1", 3000, "node", null, {
+      encrypted: true,
+      tlsInfo: () => ({ protocol: "TLSv1.3", alpnProtocol: "http/1.1", serverName: "a.test", authorized: false, peerCertificate: null }),
+    });
+    const own = (await (await appWith().request("/", {}, tlsEnv)).json()) as { protocol: string; tls: { serverName: string } };
+    assert.equal(own.protocol, "https");
+    assert.equal(own.tls.serverName, "a.test");
+    const via = async (trustProxy: GetConnInfoOptions["trustProxy"], headers: Record<string, string>) =>
+      ((await (await appWith(trustProxy).request("/", { headers }, env)).json()) as { protocol: string }).protocol;
+    assert.equal(await via({ header: "forwarded" }, { forwarded: "for=6.6.6.6;proto=http, for=1.1.1.1;proto=https" }), "https");
+    assert.equal(await via({ header: "forwarded", hops: 2 }, { forwarded: "for=6.6.6.6;proto=http, for=1.1.1.1;proto=https" }), "http");
+    // X-Forwarded-For says nothing of the scheme; a client's X-Forwarded-Proto is not believed.
+    assert.equal(await via({ header: "x-forwarded-for" }, { "x-forwarded-for": "1.1.1.1", "x-forwarded-proto": "https" }), "http");
+    assert.equal(await via(undefined, { forwarded: "for=1.1.1.1;proto=https" }), "http");
   });
 
   it("throws a TypeError outside anyserve", () => {

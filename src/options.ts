@@ -7,6 +7,8 @@
 import type { ConnInfo } from "./fetch/conn_info.ts";
 import { type OverloadStrategy, STRATEGIES } from "./backpressure.ts";
 import type { WebSocketConfig } from "./ws/hub.ts";
+import type { UnixListen } from "./socket.ts";
+import { resolveTls, type TlsOptions, type TlsSettings } from "./tls.ts";
 
 /** What `executionCtx` offers a handler (the shape Hono and Workers expect). */
 export interface ExecutionContext {
@@ -78,6 +80,15 @@ export interface ServeOptions {
   highWaterMarkBytes?: number;
   /** How long `close()` waits for in-flight work before cutting connections. @default 10000 */
   shutdownTimeoutMs?: number;
+  /**
+   * During `close()`, a keep-alive connection with nothing to answer is
+   * ended only once it has stayed silent this long, and a request that
+   * arrives meanwhile is answered (with `Connection: close`): a client may
+   * have written a request on it just before we stopped. It needs to cover
+   * one round trip between the client (a proxy) and the server; 0 ends
+   * idle connections at once. @default 250
+   */
+  shutdownGraceMs?: number;
   /** Answer 408 and close when a request body has not fully arrived this long after its head. @default 60000 */
   requestTimeoutMs?: number;
   /**
@@ -115,7 +126,46 @@ export interface ServeOptions {
    * @default undefined (one process, no supervisor)
    */
   workers?: number | "auto";
+  /**
+   * Serve HTTPS: one certificate, or a list chosen by the client's SNI name
+   * (the first is the default). PEM strings or bytes. ALPN offers
+   * `http/1.1`. Swap certificates later with `server.setTls()`.
+   */
+  tls?: TlsOptions | readonly TlsOptions[];
+  /** Cut a TLS handshake that has not finished after this long (counted in `stats().connections.timedOut`). @default 5000 */
+  tlsHandshakeTimeoutMs?: number;
+  /**
+   * Listen on a Unix-domain socket instead of TCP: its path, or
+   * `{ path, mode, removeStale }` (`mode`: file mode set after binding, e.g.
+   * `0o660`; `removeStale`: delete a socket file nobody accepts on before
+   * binding, else such a file is an error). Excludes `port`, `hostname`,
+   * `reusePort`, `fd` and `workers`.
+   */
+  unix?: string | { path: string; mode?: number; removeStale?: boolean };
+  /**
+   * Accept on an already-listening socket inherited as this file descriptor
+   * (systemd socket activation: `fd: 3`, see `LISTEN_FDS`), instead of
+   * binding. Node and Bun; Deno cannot (it throws). Excludes `port`,
+   * `hostname`, `reusePort`, `unix` and `workers`.
+   */
+  fd?: number;
 }
+
+/**
+ * Every option name {@linkcode serve} knows; anything else is refused. A
+ * record over `keyof ServeOptions`, so an option added to the interface and
+ * not here fails the type check.
+ */
+const OPTION_NAMES: Record<keyof ServeOptions, true> = {
+  fetch: true, websocket: true, port: true, hostname: true, reusePort: true, signal: true, onListen: true, onError: true,
+  maxHeaderBytes: true, maxHeaderCount: true, maxRequestTargetBytes: true, maxBodyBytes: true,
+  maxPipelinedRequests: true, keepAliveTimeoutMs: true, headersTimeoutMs: true, highWaterMarkBytes: true,
+  shutdownTimeoutMs: true, shutdownGraceMs: true, requestTimeoutMs: true, minBodyBytesPerSecond: true, writeTimeoutMs: true,
+  maxConnections: true, maxInFlightRequests: true, maxQueuedRequests: true, overloadStrategy: true,
+  lowWaterRatio: true, retryAfterSeconds: true, priority: true, tcpKeepAliveMs: true, handleSignals: true,
+  workers: true, tls: true, tlsHandshakeTimeoutMs: true, unix: true, fd: true,
+};
+const KNOWN_OPTIONS: ReadonlySet<string> = new Set(Object.keys(OPTION_NAMES));
 
 /** Every option resolved to a value. */
 export interface ResolvedOptions {
@@ -136,6 +186,7 @@ export interface ResolvedOptions {
   headersTimeoutMs: number;
   highWaterMarkBytes: number;
   shutdownTimeoutMs: number;
+  shutdownGraceMs: number;
   requestTimeoutMs: number;
   minBodyBytesPerSecond: number;
   writeTimeoutMs: number;
@@ -150,6 +201,10 @@ export interface ResolvedOptions {
   handleSignals: boolean;
   /** Worker processes to run; 0: serve in this process. */
   workers: number;
+  tls: TlsSettings | undefined;
+  tlsHandshakeTimeoutMs: number;
+  unix: UnixListen | undefined;
+  fd: number | undefined;
 }
 
 /** The defaults, one place. */
@@ -165,6 +220,10 @@ export const DEFAULTS = {
   headersTimeoutMs: 5_000,
   highWaterMarkBytes: 64 * 1024,
   shutdownTimeoutMs: 10_000,
+  // One round trip between a proxy and its upstream, with room: within a
+  // region that is under 5 ms, across continents 100-250 ms. Each idle
+  // connection adds this much to a shutdown, small next to shutdownTimeoutMs.
+  shutdownGraceMs: 250,
   requestTimeoutMs: 60_000,
   minBodyBytesPerSecond: 1024,
   writeTimeoutMs: 30_000,
@@ -175,6 +234,7 @@ export const DEFAULTS = {
   lowWaterRatio: 0.8,
   retryAfterSeconds: 1,
   tcpKeepAliveMs: 0,
+  tlsHandshakeTimeoutMs: 5_000,
 } as const;
 
 function positiveInt(name: string, value: unknown, fallback: number, min = 1): number {
@@ -196,6 +256,19 @@ export function resolveOptions(options: ServeOptions): ResolvedOptions {
   }
   if (typeof options.fetch !== "function") {
     throw new TypeError(`Invalid fetch "${String(options.fetch)}": expected a function (request) => Response`);
+  }
+  for (const name of Object.keys(options)) {
+    if (!KNOWN_OPTIONS.has(name)) {
+      throw new TypeError(`Unknown option "${name}": serve() does not know it (a typo, or an option of another server?); it would otherwise be ignored`);
+    }
+  }
+  const unix = unixListen(options.unix);
+  const fd = options.fd === undefined ? undefined : positiveInt("fd", options.fd, 0, 0);
+  if (unix !== undefined || fd !== undefined) {
+    const what = unix !== undefined ? "unix" : "fd";
+    for (const other of ["port", "hostname", "reusePort", "workers", unix !== undefined ? "fd" : "unix"] as const) {
+      if (options[other] !== undefined) throw new TypeError(`Options ${what} and ${other} exclude each other: ${what} listens on no TCP port of its own`);
+    }
   }
   const port = options.port ?? DEFAULTS.port;
   if (typeof port !== "number" || !Number.isInteger(port) || port < 0 || port > 65535) {
@@ -219,6 +292,7 @@ export function resolveOptions(options: ServeOptions): ResolvedOptions {
     headersTimeoutMs: positiveInt("headersTimeoutMs", options.headersTimeoutMs, DEFAULTS.headersTimeoutMs),
     highWaterMarkBytes: positiveInt("highWaterMarkBytes", options.highWaterMarkBytes, DEFAULTS.highWaterMarkBytes),
     shutdownTimeoutMs: positiveInt("shutdownTimeoutMs", options.shutdownTimeoutMs, DEFAULTS.shutdownTimeoutMs, 0),
+    shutdownGraceMs: positiveInt("shutdownGraceMs", options.shutdownGraceMs, DEFAULTS.shutdownGraceMs, 0),
     requestTimeoutMs: positiveInt("requestTimeoutMs", options.requestTimeoutMs, DEFAULTS.requestTimeoutMs),
     minBodyBytesPerSecond: positiveInt("minBodyBytesPerSecond", options.minBodyBytesPerSecond, DEFAULTS.minBodyBytesPerSecond, 0),
     writeTimeoutMs: positiveInt("writeTimeoutMs", options.writeTimeoutMs, DEFAULTS.writeTimeoutMs),
@@ -232,6 +306,10 @@ export function resolveOptions(options: ServeOptions): ResolvedOptions {
     tcpKeepAliveMs: positiveInt("tcpKeepAliveMs", options.tcpKeepAliveMs, DEFAULTS.tcpKeepAliveMs, 0),
     handleSignals: options.handleSignals ?? false,
     workers: workerCount(options.workers),
+    tls: options.tls === undefined ? undefined : resolveTls(options.tls),
+    tlsHandshakeTimeoutMs: positiveInt("tlsHandshakeTimeoutMs", options.tlsHandshakeTimeoutMs, DEFAULTS.tlsHandshakeTimeoutMs),
+    unix,
+    fd,
   };
 }
 
@@ -244,6 +322,23 @@ function webSocketConfig(ws: WebSocketConfig | undefined): WebSocketConfig | und
     if (v !== undefined && (typeof v !== "number" || !(v >= 0))) throw new RangeError(`Invalid websocket.${k} "${String(v)}": must be seconds >= 0`);
   }
   return ws;
+}
+
+function unixListen(value: ServeOptions["unix"]): UnixListen | undefined {
+  if (value === undefined) return undefined;
+  const o = typeof value === "string" ? { path: value } : value;
+  if (o === null || typeof o !== "object" || typeof o.path !== "string" || o.path === "") {
+    throw new TypeError(`Invalid unix "${String(value)}": expected a socket file path or { path, mode?, removeStale? }`);
+  }
+  for (const k of Object.keys(o)) {
+    if (k !== "path" && k !== "mode" && k !== "removeStale") throw new TypeError(`Unknown option unix.${k}: unix takes path, mode, removeStale`);
+  }
+  const { mode, removeStale } = o as { mode?: unknown; removeStale?: unknown };
+  if (mode !== undefined && (typeof mode !== "number" || !Number.isInteger(mode) || mode < 0 || mode > 0o777)) {
+    throw new RangeError(`Invalid unix.mode "${String(mode)}": a file mode between 0 and 0o777`);
+  }
+  if (removeStale !== undefined && typeof removeStale !== "boolean") throw new TypeError(`Invalid unix.removeStale "${String(removeStale)}": expected a boolean`);
+  return { path: o.path, mode: mode as number | undefined, removeStale: removeStale === true };
 }
 
 function workerCount(value: unknown): number {

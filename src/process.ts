@@ -13,6 +13,7 @@
 
 import type { Transport } from "./socket.ts";
 import type { ServerStats } from "./stats.ts";
+import type { TlsSettings } from "./tls.ts";
 
 /** Environment variable that marks a worker process; its value is the worker id (1..N). */
 export const WORKER_ID_ENV = "ANYSERVE_WORKER_ID";
@@ -29,7 +30,7 @@ export type WorkerMessage =
   | { t: "closed"; finished: number; cut: number; webSockets?: { closed: number; cut: number } };
 
 /** What the primary tells a worker. */
-export type PrimaryMessage = { t: "close"; deadlineMs: number };
+export type PrimaryMessage = { t: "close"; deadlineMs: number } | { t: "tls"; tls: TlsSettings };
 
 /** Encodes a message as one line (no newline). */
 export function encodeMessage(message: WorkerMessage | PrimaryMessage): string {

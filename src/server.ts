@@ -15,6 +15,7 @@ import { type Admission, BackpressureManager, type Job } from "./backpressure.ts
 import { ConnectionPool } from "./pool.ts";
 import { type ServerStats, StatsCounters } from "./stats.ts";
 import { type UpgradeOptions, WebSocketHub } from "./ws/hub.ts";
+import { resolveTls, type TlsOptions } from "./tls.ts";
 
 export type { ServerStats } from "./stats.ts";
 
@@ -45,18 +46,27 @@ export interface Server {
   readonly ready: Promise<Server>;
   /** Resolves once the server is closed and every connection is gone. */
   readonly finished: Promise<void>;
-  /** The bound address; port is 0 until `ready` resolves. */
-  readonly address: { hostname: string; port: number };
+  /** The bound address; port is 0 until `ready` resolves (and on a Unix socket, whose file is `path`). */
+  readonly address: { hostname: string; port: number; path?: string };
   /** The bound port (0 until `ready`). */
   readonly port: number;
-  /** `http://hostname:port/`. */
+  /** `http://hostname:port/`, or `https://` with TLS. */
   readonly url: string;
   /**
-   * Graceful shutdown: stop accepting at once, close idle keep-alive
-   * connections, let requests already received finish (their responses
-   * carry `Connection: close`), wait for `waitUntil` promises, and cut
-   * whatever is left at the deadline. Calling it again returns the same
-   * promise.
+   * Swaps the TLS certificates (same shape as the `tls` option) without
+   * dropping a connection: handshakes after the promise resolves get the new
+   * ones. Rejects, keeping the old certificates, when the new ones are
+   * refused, when the server was not started with `tls`, or where the
+   * runtime cannot (see the README).
+   */
+  setTls(tls: TlsOptions | readonly TlsOptions[]): Promise<void>;
+  /**
+   * Graceful shutdown: stop accepting at once, answer every request that
+   * reaches a connection before it says it closes (the last answer on each
+   * carries `Connection: close`), end a connection with nothing to answer
+   * once it has stayed silent for `shutdownGraceMs`, wait for `waitUntil`
+   * promises, and cut whatever is left at the deadline. Calling it again
+   * returns the same promise.
    */
   close(options?: CloseOptions): Promise<CloseSummary>;
   /** Counters and gauges; see {@linkcode ServerStats}. */
@@ -81,6 +91,7 @@ class ServerImpl implements Server, ConnectionHost {
   readonly ctx: ExecutionContext;
   readonly staticBody: ConnectionHost["staticBody"];
   readonly peek: ConnectionHost["peek"];
+  readonly impliedType: ConnectionHost["impliedType"];
   readonly counters = new StatsCounters();
   readonly webSockets: WebSocketHub;
   readonly ready: Promise<Server>;
@@ -94,6 +105,8 @@ class ServerImpl implements Server, ConnectionHost {
   #sweepTimer: ReturnType<typeof setInterval> | undefined;
   #resolveFinished!: () => void;
   #closePromise: Promise<CloseSummary> | null = null;
+  /** During close(): how long an idle connection must stay silent before it is ended (`shutdownGraceMs`). */
+  #grace = 0;
   #allClosed: (() => void) | null = null;
   #waitUntil = new Set<Promise<unknown>>();
   #answeredAtClose = 0;
@@ -107,6 +120,7 @@ class ServerImpl implements Server, ConnectionHost {
     this.#transport = transport;
     this.staticBody = transport.staticBody?.bind(transport);
     this.peek = transport.peek?.bind(transport);
+    this.impliedType = transport.impliedType?.bind(transport);
     const o = this.options;
     this.#pool = new ConnectionPool(o.maxConnections);
     this.webSockets = new WebSocketHub(o.websocket, transport.webSocketDeflate, {
@@ -149,7 +163,17 @@ class ServerImpl implements Server, ConnectionHost {
   async #listen(): Promise<Server> {
     const o = this.options;
     this.#listener = await this.#transport.listen(
-      { hostname: o.hostname, port: o.port, reusePort: o.reusePort, tcpKeepAliveMs: o.tcpKeepAliveMs },
+      {
+        hostname: o.hostname,
+        port: o.port,
+        reusePort: o.reusePort,
+        tcpKeepAliveMs: o.tcpKeepAliveMs,
+        unix: o.unix,
+        fd: o.fd,
+        tls: o.tls,
+        tlsHandshakeTimeoutMs: o.tlsHandshakeTimeoutMs,
+        onTlsHandshakeTimeout: () => this.counters.timedOut++,
+      },
       (socket) => this.#accept(socket),
     );
     this.address = this.#listener.address;
@@ -169,7 +193,16 @@ class ServerImpl implements Server, ConnectionHost {
   }
 
   get url(): string {
-    return listenUrl(this.address);
+    return listenUrl(this.address, this.options.tls !== undefined);
+  }
+
+  async setTls(tls: TlsOptions | readonly TlsOptions[]): Promise<void> {
+    const settings = resolveTls(tls);
+    if (this.options.tls === undefined) throw new Error("setTls: this server was not started with the tls option; it serves plain HTTP");
+    await this.ready;
+    const listener = this.#listener!;
+    if (listener.setTls === undefined) throw new Error(`setTls: the ${this.runtime} transport cannot change certificates on a running listener`);
+    await listener.setTls(settings);
   }
 
   get gated(): boolean {
@@ -177,12 +210,15 @@ class ServerImpl implements Server, ConnectionHost {
   }
 
   #accept(socket: Socket): void {
+    const pool = this.#pool;
     if (this.closing) {
-      socket.start(NO_EVENTS);
-      socket.destroy();
+      // Accepted as we stop listening: the client has likely written its
+      // request already, so it is answered like any other during shutdown
+      // (a reset here is a 502 from a proxy).
+      if (pool.hasRoom()) this.#open(socket).shutdown(this.#grace);
+      else this.#refuse(socket);
       return;
     }
-    const pool = this.#pool;
     if (!pool.hasRoom() || (this.gated && this.options.overloadStrategy === "slow_down")) {
       switch (this.options.overloadStrategy) {
         case "slow_down":
@@ -210,12 +246,13 @@ class ServerImpl implements Server, ConnectionHost {
     this.#open(socket);
   }
 
-  #open(socket: Socket): void {
+  #open(socket: Socket): Connection {
     const conn = new Connection(socket, this);
     this.#pool.add(conn);
     this.counters.connectionsTotal++;
     this.#sweepTimer ??= setInterval(() => this.#sweep(), SWEEP_INTERVAL_MS);
     socket.start(conn);
+    return conn;
   }
 
   /** Over the connection limit: a cheap 503 and close. */
@@ -277,6 +314,7 @@ class ServerImpl implements Server, ConnectionHost {
 
   async #close(deadlineMs: number): Promise<CloseSummary> {
     this.closing = true;
+    const grace = (this.#grace = Math.min(this.options.shutdownGraceMs, deadlineMs));
     await this.ready.catch(() => {});
     this.#listener?.close();
     this.#unsubscribeSignals?.();
@@ -285,8 +323,17 @@ class ServerImpl implements Server, ConnectionHost {
       this.#allClosed = resolve;
       if (this.#pool.size === 0) resolve();
     });
-    // Shutdown ends idle connections at once; busy ones after their last response.
-    for (const conn of [...this.#pool]) conn.shutdown();
+    // Every request that reaches a connection before it says it closes is
+    // answered; a connection with nothing to answer ends once it has been
+    // silent through the grace (checked a few times per grace).
+    for (const conn of [...this.#pool]) conn.shutdown(grace);
+    let graceTimer: ReturnType<typeof setInterval> | undefined;
+    if (grace > 0) {
+      graceTimer = setInterval(() => {
+        const now = performance.now();
+        for (const conn of this.#pool) conn.graceCheck(now);
+      }, Math.max(5, Math.floor(grace / 5)));
+    }
     let timer: ReturnType<typeof setTimeout> | undefined;
     const deadline = new Promise<"deadline">((resolve) => (timer = setTimeout(() => resolve("deadline"), deadlineMs)));
     const all = (async () => {
@@ -295,6 +342,7 @@ class ServerImpl implements Server, ConnectionHost {
     })();
     const outcome = await Promise.race([all.then(() => "done" as const), deadline]);
     clearTimeout(timer);
+    clearInterval(graceTimer);
     let cut = 0;
     if (outcome === "deadline") {
       for (const conn of [...this.#pool]) {

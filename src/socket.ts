@@ -14,6 +14,7 @@
  */
 
 import type { DeflateCodecFactory } from "./ws/codec.ts";
+import type { TlsInfo, TlsSettings } from "./tls.ts";
 
 /** Events a socket delivers to the core. Set once with {@linkcode Socket.start}. */
 export interface SocketEvents {
@@ -41,6 +42,14 @@ export interface Socket {
   readonly localAddress: string;
   /** Local port the connection was accepted on. */
   readonly localPort: number;
+  /**
+   * True on a TLS connection (the handshake is done before the socket is
+   * handed to the core): the core then builds `https://` URLs. Absent or
+   * false on plain TCP and Unix sockets.
+   */
+  readonly encrypted?: boolean;
+  /** On a TLS connection: what the handshake agreed. Read when a handler asks (`env.tls`), not per request. */
+  tlsInfo?(): TlsInfo;
   /** Begin delivering events. Called once, right after accept. */
   start(events: SocketEvents): void;
   /**
@@ -62,10 +71,12 @@ export interface Socket {
 
 /** Where a listener is bound. */
 export interface ListenAddress {
-  /** The bound IP address. */
+  /** The bound IP address (`"localhost"` on a Unix socket or an inherited descriptor). */
   hostname: string;
-  /** The bound port (the real one when 0 was asked for). */
+  /** The bound port (the real one when 0 was asked for; 0 on a Unix socket). */
   port: number;
+  /** The socket file of a Unix-socket listener. */
+  path?: string;
 }
 
 /** A bound, accepting endpoint. */
@@ -74,14 +85,41 @@ export interface Listener {
   readonly address: ListenAddress;
   /** Stop accepting. Sockets already accepted are not affected. */
   close(): void;
+  /**
+   * Present on TLS listeners whose runtime can change certificates: new
+   * handshakes use `tls` once the promise resolves; connections already
+   * open keep theirs. Rejects (and keeps the old certificates) when the new
+   * ones are refused.
+   */
+  setTls?(tls: TlsSettings): Promise<void>;
+}
+
+/** A Unix-domain socket to listen on. */
+export interface UnixListen {
+  /** The socket file. */
+  path: string;
+  /** File mode set on the socket file after binding (e.g. 0o660); absent: the process umask decides. */
+  mode?: number;
+  /** Remove a stale socket file (one nobody accepts on) before binding. */
+  removeStale: boolean;
 }
 
 /** What a transport needs to bind. */
 export interface ListenOptions {
-  /** Interface to bind. */
+  /** Interface to bind (TCP). */
   hostname: string;
-  /** Port to bind; 0 picks a free one. */
+  /** Port to bind; 0 picks a free one (TCP). */
   port: number;
+  /** Listen on this Unix-domain socket instead of TCP. */
+  unix?: UnixListen;
+  /** Accept on this already-listening descriptor (handed over by a process manager) instead of binding. */
+  fd?: number;
+  /** Serve TLS with these certificates. */
+  tls?: TlsSettings;
+  /** Cut a TLS handshake that has not finished after this long. */
+  tlsHandshakeTimeoutMs?: number;
+  /** Called each time a handshake is cut at `tlsHandshakeTimeoutMs` (for stats). */
+  onTlsHandshakeTimeout?: () => void;
   /** Let several processes bind the same port (SO_REUSEPORT). */
   reusePort?: boolean;
   /** TCP keep-alive probes after this much idle time on accepted sockets; 0 or absent: off. */
@@ -111,6 +149,14 @@ export interface Transport {
    * `Bun.peek`). Lets the core skip a microtask wait per response body.
    */
   peek?<T>(promise: Promise<T>): T | Promise<T>;
+  /**
+   * Optional: the `Content-Type` the runtime's own server would send for
+   * a body its Response implies a type for without listing it in
+   * `headers` (Bun: a string body). Called with the body just locked by
+   * `getReader()`, before any read; null for none. The core sends it only
+   * when the response's fields name no `Content-Type`.
+   */
+  impliedType?(response: Response): string | null;
   /**
    * Optional: call `handler` when the process receives one of `signals`.
    * Returns a function that removes the handler. Runtimes without signals

@@ -7,9 +7,10 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync, spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { readFileSync } from "node:fs";
 
 const isNode = !("Deno" in globalThis) && !("Bun" in globalThis);
 const root = resolve(import.meta.dirname, "..");
@@ -37,6 +38,19 @@ server.ready.then(async () => {
 });
 `;
 
+const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as { exports: Record<string, unknown> };
+const denoJson = JSON.parse(readFileSync(join(root, "deno.json"), "utf8")) as { exports: Record<string, string> };
+const subpaths = Object.keys(pkg.exports);
+
+/** Prints, as JSON, every runtime-visible name each subpath exports: `{ ".": [...], "./node": [...] }`. */
+const namesScript = (load: (spec: string) => string) => `
+const out = {};
+${subpaths.map((sp) => `out[${JSON.stringify(sp)}] = Object.keys(${load(sp === "." ? "anyserve" : "anyserve" + sp.slice(1))}).filter((k) => k !== "__esModule").sort();`).join("\n")}
+console.log(JSON.stringify(out));
+`;
+const ESM_NAMES = namesScript((spec) => `await import(${JSON.stringify(spec)})`);
+const CJS_NAMES = namesScript((spec) => `require(${JSON.stringify(spec)})`);
+
 describe("npm package", { skip: isNode ? false : "drives every runtime itself; runs under Node's runner only" }, () => {
   let dir = "";
 
@@ -46,8 +60,48 @@ describe("npm package", { skip: isNode ? false : "drives every runtime itself; r
     const tarball = join(dir, out.trim().split("\n").pop()!);
     writeFileSync(join(dir, "package.json"), JSON.stringify({ name: "consumer", private: true, type: "module" }));
     execFileSync("npm", ["install", "--silent", "--no-audit", "--no-fund", tarball], { cwd: dir, stdio: ["ignore", "ignore", "inherit"] });
+    // Hono is a peer dependency (anyserve/hono builds on hono/ws): the consumer brings its own; here, ours.
+    symlinkSync(join(root, "node_modules", "hono"), join(dir, "node_modules", "hono"), "dir");
     writeFileSync(join(dir, "esm.mjs"), ESM);
     writeFileSync(join(dir, "cjs.cjs"), CJS);
+    writeFileSync(join(dir, "names.mjs"), ESM_NAMES);
+    writeFileSync(join(dir, "names.cjs"), CJS_NAMES);
+  });
+
+  /** The names each subpath declares: what its source module exports (deno.json maps each subpath to it). */
+  let declared: Record<string, string[]> | undefined;
+  const declaredNames = async () => {
+    if (declared !== undefined) return declared;
+    const out: Record<string, string[]> = {};
+    for (const sp of subpaths) {
+      assert.ok(denoJson.exports[sp], `deno.json exports ${sp} too`);
+      out[sp] = Object.keys(await import(join(root, denoJson.exports[sp]))).sort();
+    }
+    return (declared = out);
+  };
+
+  const names = (cmd: string, args: string[]) => {
+    const r = run(cmd, args);
+    assert.ok(r.ok, r.err);
+    return JSON.parse(r.out) as Record<string, string[]>;
+  };
+
+  it("exports every public name of every subpath on every runtime, ESM and CJS", async () => {
+    const want = await declaredNames();
+    assert.ok(want["."].includes("statsResponse") && want["."].includes("serve"));
+    assert.deepEqual(names(bin("node"), ["names.mjs"]), want, "Node ESM");
+    assert.deepEqual(names(bin("node"), ["names.cjs"]), want, "Node CJS");
+    assert.deepEqual(names(bin("bun"), ["names.mjs"]), want, "Bun ESM");
+    assert.deepEqual(names(bin("bun"), ["names.cjs"]), want, "Bun CJS");
+    assert.deepEqual(names(bin("deno"), ["run", "-A", "names.mjs"]), want, "Deno (npm)");
+  });
+
+  it("exports the same names from the JSR layout (deno.json exports) on Deno", async () => {
+    const want = await declaredNames();
+    const lines = subpaths.map((sp) => `out[${JSON.stringify(sp)}] = Object.keys(await import(${JSON.stringify("file://" + join(root, denoJson.exports[sp]))})).sort();`);
+    const script = ["const out = {};", ...lines, "console.log(JSON.stringify(out));"].join("\n");
+    writeFileSync(join(dir, "jsr.ts"), script);
+    assert.deepEqual(names(bin("deno"), ["run", "-A", "--no-check", "jsr.ts"]), want);
   });
 
   after(() => {

@@ -6,6 +6,7 @@
  */
 
 import type { Socket, SocketEvents } from "../../src/socket.ts";
+import { oneLineName, type TlsInfo } from "../../src/tls.ts";
 import type { BunSocket as BunTcpSocket } from "./types.ts";
 
 /** A Bun socket whose `data` slot holds our wrapper. */
@@ -54,13 +55,45 @@ export class BunSocket implements Socket {
   readonly remotePort: number;
   readonly localAddress: string;
   readonly localPort: number;
+  readonly encrypted: boolean;
+  /** TLS: the listener's handshake timer, until the handshake is done. */
+  handshakeTimer: ReturnType<typeof setTimeout> | undefined;
+  /** TLS: whether the client's certificate verified (set at handshake). */
+  authorized = false;
 
-  constructor(s: BunSocket_) {
+  /**
+   * @param s Bun's socket
+   * @param encrypted whether it is TLS
+   * @param unix whether it came in on a Unix socket (its local address is then `localhost`)
+   */
+  constructor(s: BunSocket_, encrypted = false, unix = false) {
     this.#s = s;
-    this.remoteAddress = s.remoteAddress ?? "";
-    this.remotePort = s.remotePort ?? 0;
-    this.localAddress = s.localAddress ?? "";
-    this.localPort = s.localPort ?? 0;
+    this.encrypted = encrypted;
+    this.remoteAddress = unix ? "" : (s.remoteAddress ?? "");
+    this.remotePort = unix ? 0 : (s.remotePort ?? 0);
+    this.localAddress = unix ? "localhost" : (s.localAddress ?? "");
+    this.localPort = unix ? 0 : (s.localPort ?? 0);
+  }
+
+  tlsInfo(): TlsInfo {
+    const s = this.#s;
+    const x509 = s.getPeerX509Certificate?.();
+    const alpn = s.alpnProtocol;
+    return {
+      protocol: s.getTLSVersion?.() ?? null,
+      alpnProtocol: typeof alpn === "string" ? alpn : null,
+      serverName: s.getServername?.() || null,
+      authorized: this.authorized,
+      peerCertificate: x509 !== undefined
+        ? {
+          subject: oneLineName(x509.subject),
+          issuer: oneLineName(x509.issuer),
+          fingerprint256: x509.fingerprint256,
+          validTo: x509.validTo,
+          serialNumber: x509.serialNumber,
+        }
+        : null,
+    };
   }
 
   start(events: SocketEvents): void {

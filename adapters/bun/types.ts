@@ -33,6 +33,26 @@ export interface BunSocket<Data> {
   /** Starts reading again after `pause()`. */
   resume(): void;
   setNoDelay(noDelay?: boolean): boolean;
+  /** TLS: the ALPN protocol agreed, or false. */
+  readonly alpnProtocol?: string | false | null;
+  /** TLS: the client's SNI name. */
+  getServername?(): string | undefined;
+  /** TLS: `"TLSv1.3"`, ... */
+  getTLSVersion?(): string | null;
+  /** TLS: the client's certificate (node:crypto `X509Certificate` shape), when it sent one. */
+  getPeerX509Certificate?(): { subject: string; issuer: string; fingerprint256: string; validTo: string; serialNumber: string } | undefined;
+}
+
+/** The `tls` option of `Bun.listen` (one certificate). */
+export interface BunTlsOptions {
+  cert: string;
+  key: string;
+  passphrase?: string;
+  ca?: string[];
+  requestCert?: boolean;
+  rejectUnauthorized?: boolean;
+  /** Wire format (length-prefixed names). */
+  ALPNProtocols?: ArrayBuffer;
 }
 
 /** The handlers given to `Bun.listen({ socket })`. */
@@ -43,12 +63,17 @@ export interface BunSocketHandler<Data> {
   end(socket: BunSocket<Data>): void;
   close(socket: BunSocket<Data>, error?: unknown): void;
   error(socket: BunSocket<Data>, error: unknown): void;
+  /** TLS: the handshake finished; `authorizationError` says why the client certificate did not verify. */
+  handshake?(socket: BunSocket<Data>, success: boolean, authorizationError: Error | null): void;
 }
 
-/** Options of `Bun.listen` for TCP. */
+/** Options of `Bun.listen` for TCP (hostname, port) or a Unix socket (unix). */
 export interface BunListenOptions<Data> {
-  hostname: string;
-  port: number;
+  hostname?: string;
+  port?: number;
+  /** A Unix socket path, instead of hostname and port. */
+  unix?: string;
+  tls?: BunTlsOptions;
   /** Keep the socket writable after the peer's FIN (Bun closes both sides otherwise). */
   allowHalfOpen?: boolean;
   /** SO_REUSEPORT. */

@@ -6,6 +6,7 @@
  */
 
 import type { Socket, SocketEvents } from "../../src/socket.ts";
+import type { TlsInfo } from "../../src/tls.ts";
 import type { DenoConn } from "./types.ts";
 
 /**
@@ -73,13 +74,27 @@ export class DenoSocket implements Socket {
   readonly localPort: number;
   /** Turn TCP keep-alive on at start (Deno takes no idle time: the OS default applies). */
   keepAlive = false;
+  readonly encrypted: boolean;
+  readonly #alpn: string | null;
 
-  constructor(conn: DenoConn) {
+  /**
+   * @param conn the accepted connection (a `Deno.TlsConn` after its handshake when `alpn` is not null)
+   * @param alpn on TLS, the ALPN protocol the handshake agreed (`""` for none); null on plain TCP
+   * @param unix whether it came in on a Unix socket (its local address is then `localhost`)
+   */
+  constructor(conn: DenoConn, alpn: string | null = null, unix = false) {
     this.#conn = conn;
-    this.remoteAddress = conn.remoteAddr.hostname;
-    this.remotePort = conn.remoteAddr.port;
-    this.localAddress = conn.localAddr.hostname;
-    this.localPort = conn.localAddr.port;
+    this.encrypted = alpn !== null;
+    this.#alpn = alpn;
+    this.remoteAddress = unix ? "" : conn.remoteAddr.hostname;
+    this.remotePort = unix ? 0 : conn.remoteAddr.port;
+    this.localAddress = unix ? "localhost" : conn.localAddr.hostname;
+    this.localPort = unix ? 0 : conn.localAddr.port;
+  }
+
+  /** What Deno reports of a handshake: the ALPN protocol only (no version, SNI name or client certificate). */
+  tlsInfo(): TlsInfo {
+    return { protocol: null, alpnProtocol: this.#alpn || null, serverName: null, peerCertificate: null, authorized: false };
   }
 
   start(events: SocketEvents): void {

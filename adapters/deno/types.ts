@@ -6,11 +6,12 @@
  * @module
  */
 
-/** `Deno.NetAddr`: a TCP endpoint. */
+/** `Deno.NetAddr` (a TCP endpoint) or `Deno.UnixAddr` (`path` set, no hostname or port). */
 export interface DenoNetAddr {
   readonly transport: string;
   readonly hostname: string;
   readonly port: number;
+  readonly path?: string;
 }
 
 /** `Deno.Conn` (a `Deno.TcpConn`): one accepted TCP connection. */
@@ -26,6 +27,8 @@ export interface DenoConn {
   /** Closes the connection; pending reads and writes reject. */
   close(): void;
   setNoDelay(noDelay?: boolean): void;
+  /** `Deno.TlsConn` only: runs the handshake (once); resolves with what it agreed. */
+  handshake?(): Promise<{ alpnProtocol: string | null }>;
 }
 
 /** `Deno.Listener` for TCP. */
@@ -45,9 +48,32 @@ export interface DenoListenOptions {
   reusePort?: boolean;
 }
 
+/** Options of `Deno.listen` for a Unix socket. */
+export interface DenoUnixListenOptions {
+  transport: "unix";
+  path: string;
+}
+
+/** Options of `Deno.listenTls`: a certificate, or (unstable, by symbol) a resolver by SNI name. */
+export interface DenoListenTlsOptions {
+  hostname: string;
+  port: number;
+  transport?: "tcp";
+  reusePort?: boolean;
+  alpnProtocols?: string[];
+  cert?: string;
+  key?: string;
+  [resolver: symbol]: ((serverName: string) => { cert: string; key: string }) | undefined;
+}
+
 /** The parts of the `Deno` namespace the adapter uses. */
 export interface DenoNamespace {
-  listen(options: DenoListenOptions): DenoListener;
+  listen(options: DenoListenOptions | DenoUnixListenOptions): DenoListener;
+  listenTls(options: DenoListenTlsOptions): DenoListener;
+  connect(options: { transport: "unix"; path: string }): Promise<DenoConn>;
+  lstatSync(path: string): { isSocket: boolean | null };
+  removeSync(path: string): void;
+  chmodSync(path: string, mode: number): void;
   /**
    * Present only under `--unstable-net`: the adapter uses it to tell whether
    * `reusePort` can be asked for without Deno exiting the process.

@@ -1,67 +1,44 @@
 /**
- * Listening with `node:net`: a `net.Server` per listen, each accepted
- * connection handed to the core as a {@linkcode NodeSocket}.
+ * Listening with `node:net` (or `node:tls` for HTTPS): a server per listen,
+ * on a TCP port, a Unix socket or an inherited descriptor, each accepted
+ * connection handed to the core as a {@linkcode NodeSocket} (TLS ones once
+ * their handshake is done).
  *
  * @module
  */
 
 import * as net from "node:net";
 import cluster from "node:cluster";
-import type { Listener, ListenAddress, ListenOptions, Socket } from "../../src/socket.ts";
-import { ignoreError, NodeSocket } from "./socket.ts";
-
-/** A listening `net.Server` as a core {@linkcode Listener}. */
-class NodeListener implements Listener {
-  readonly address: ListenAddress;
-  #server: net.Server;
-
-  constructor(server: net.Server, address: ListenAddress) {
-    this.#server = server;
-    this.address = address;
-  }
-
-  close(): void {
-    // Stops accepting; sockets already accepted live on.
-    if (this.#server.listening) this.#server.close();
-  }
-}
+import type { Listener, ListenOptions, Socket } from "../../src/socket.ts";
+import type { TlsSettings } from "../../src/tls.ts";
+import { listenNetServer } from "../_node_api/net_listen.ts";
+import { NodeSocket } from "../_node_api/node_socket.ts";
+import { createTlsServer } from "../_node_api/tls_server.ts";
+import { prepareUnixPath } from "../_node_api/unix_socket.ts";
 
 /**
- * `transport.listen` on `node:net`. `reusePort` needs Node ≥ 22.12 (or
- * ≥ 23.1) and an OS with SO_REUSEPORT (Linux, FreeBSD); elsewhere Node
- * rejects the listen.
+ * `transport.listen` on `node:net` / `node:tls`. `reusePort` needs Node ≥
+ * 22.12 (or ≥ 23.1) and an OS with SO_REUSEPORT (Linux, FreeBSD); elsewhere
+ * Node rejects the listen.
  */
-export function listenNode(options: ListenOptions, onSocket: (socket: Socket) => void): Promise<Listener> {
-  return new Promise<Listener>((resolve, reject) => {
-    const keepAliveMs = options.tcpKeepAliveMs ?? 0;
-    const server = net.createServer({ allowHalfOpen: true, noDelay: true }, (socket) => {
-      if (keepAliveMs > 0) socket.setKeepAlive(true, keepAliveMs);
-      onSocket(new NodeSocket(socket));
-    });
-    const onError = (error: Error): void => {
-      server.off("listening", onListening);
-      reject(error);
-    };
-    const onListening = (): void => {
-      server.off("error", onError);
-      // Accept errors after listening (EMFILE, ...) must not crash the process.
-      server.on("error", ignoreError);
-      const bound = server.address();
-      const address: ListenAddress =
-        bound !== null && typeof bound === "object"
-          ? { hostname: bound.address, port: bound.port }
-          : { hostname: options.hostname, port: options.port };
-      resolve(new NodeListener(server, address));
-    };
-    server.once("error", onError);
-    server.once("listening", onListening);
-    const listenOptions: net.ListenOptions & { reusePort?: boolean } = {
-      host: options.hostname,
-      port: options.port,
-    };
-    // A node:cluster worker (the fallback where reusePort is missing) shares
-    // the primary's listening socket instead.
-    if (options.reusePort === true && !cluster.isWorker) listenOptions.reusePort = true;
-    server.listen(listenOptions);
-  });
+export async function listenNode(options: ListenOptions, onSocket: (socket: Socket) => void): Promise<Listener> {
+  const unix = options.unix;
+  if (unix !== undefined) await prepareUnixPath(unix);
+  const keepAliveMs = options.tcpKeepAliveMs ?? 0;
+  const local = unix !== undefined || options.fd !== undefined;
+  const keepAlive = keepAliveMs > 0 && !local;
+  const accept = (socket: net.Socket, encrypted: boolean) => {
+    if (keepAlive && !encrypted) socket.setKeepAlive(true, keepAliveMs);
+    onSocket(new NodeSocket(socket, encrypted, unix !== undefined));
+  };
+  let server: net.Server;
+  let setTls: ((t: TlsSettings) => Promise<void>) | undefined;
+  if (options.tls !== undefined) {
+    ({ server, setTls } = createTlsServer(options, keepAlive ? keepAliveMs : 0, (socket) => accept(socket, true)));
+  } else {
+    server = net.createServer({ allowHalfOpen: true, noDelay: true }, (socket) => accept(socket, false));
+  }
+  // A node:cluster worker (the fallback where reusePort is missing) shares
+  // the primary's listening socket instead.
+  return listenNetServer(server, options, options.reusePort === true && !cluster.isWorker, setTls);
 }

@@ -1,4 +1,7 @@
-// Shared helpers for the bench servers: port from env PORT (default 3000), across runtimes.
+// Shared helpers for the bench servers: port from env PORT (default 3000), and with TLS_CERT / TLS_KEY
+// (bench/run.sh TLS=1) the PEM files to serve HTTPS with, across runtimes.
+import { readFileSync } from "node:fs";
+
 declare const Deno: { env: { get(k: string): string | undefined } } | undefined;
 
 function readEnv(name: string): string | undefined {
@@ -9,3 +12,10 @@ function readEnv(name: string): string | undefined {
 
 export const port: number = Number(readEnv("PORT") ?? 3000);
 export const hostname = "127.0.0.1";
+
+const certFile = readEnv("TLS_CERT");
+const keyFile = readEnv("TLS_KEY");
+/** The certificate and key to serve HTTPS with, when bench/run.sh runs with TLS=1. */
+export const tls: { cert: string; key: string } | undefined = certFile && keyFile
+  ? { cert: readFileSync(certFile, "utf8"), key: readFileSync(keyFile, "utf8") }
+  : undefined;

@@ -34,7 +34,7 @@ import type { StatsCounters } from "../stats.ts";
 import { DONE, Exchange, type ExchangeOwner, PENDING, READY, STREAM, STREAMING } from "./exchange.ts";
 import { BODY_ERROR, RequestBody } from "./request_body.ts";
 import { type ResponseTarget, takeResponse } from "./response.ts";
-import { writeContinue, writeReady, writeStreamStart, writeSwitchingProtocols } from "./serialize.ts";
+import { keepAliveLine, writeContinue, writeReady, writeStreamStart, writeSwitchingProtocols } from "./serialize.ts";
 import { pump, type PumpTarget } from "./pump.ts";
 import { offerUpgrade, type Protocol, type ProtocolEvents, type Upgradable } from "./protocol.ts";
 
@@ -50,6 +50,8 @@ export interface ConnectionHost {
   readonly staticBody?: ((response: Response) => string | Uint8Array | null) | undefined;
   /** The transport's `peek` (a settled promise's value, synchronously), if it has one. */
   readonly peek?: (<T>(promise: Promise<T>) => T | Promise<T>) | undefined;
+  /** The transport's `impliedType`, if it has one. */
+  readonly impliedType?: ((response: Response) => string | null) | undefined;
   /** True once graceful shutdown began. */
   readonly closing: boolean;
   /** Counters to bump. */
@@ -124,11 +126,22 @@ export class Connection implements SocketEvents, BodyOwner, ExchangeOwner, Respo
   /** After an upgrade: the protocol that owns the socket now. */
   #protocol: ProtocolEvents | null = null;
   #urls: UrlCache | null = null;
+  /** `Keep-Alive: timeout=N` for this server's idle timeout, prebuilt. */
+  #keepAlive: Uint8Array;
+  /**
+   * Graceful shutdown with a grace (`shutdown(graceMs)`): how long the
+   * connection must stay silent, with nothing to answer, before it is
+   * ended; 0 when not shutting down that way.
+   */
+  #graceMs = 0;
+  /** Since when (ms) the connection has had nothing to answer, during shutdown. */
+  #quietSince = 0;
 
   constructor(socket: Socket, host: ConnectionHost) {
     this.socket = socket;
     this.#host = host;
     this.#options = host.options;
+    this.#keepAlive = keepAliveLine(host.options.keepAliveTimeoutMs);
     this.lastActive = performance.now();
   }
 
@@ -148,6 +161,10 @@ export class Connection implements SocketEvents, BodyOwner, ExchangeOwner, Respo
 
   get peek(): ConnectionHost["peek"] {
     return this.#host.peek;
+  }
+
+  get impliedType(): ConnectionHost["impliedType"] {
+    return this.#host.impliedType;
   }
 
   // ---- socket events ---------------------------------------------------
@@ -349,10 +366,11 @@ export class Connection implements SocketEvents, BodyOwner, ExchangeOwner, Respo
       }
       const ex = new Exchange(this, head, body);
       if (spans !== 0) this.#body = new RequestBody(ex, spans, options, this.lastActive, end - i);
-      if (ex.close || this.#host.closing) {
-        ex.close = true;
-        this.#ending = true;
-      }
+      // Shutting down with a grace, whether this answer closes is decided
+      // as it is written (#closesForShutdown), so that what else has
+      // arrived by then is answered too.
+      if (!ex.close && this.#host.closing && this.#graceMs === 0) ex.close = true;
+      if (ex.close) this.#ending = true;
       pipeline.push(ex);
       this.#admit(ex);
     }
@@ -457,14 +475,36 @@ export class Connection implements SocketEvents, BodyOwner, ExchangeOwner, Respo
     if (this.#endedAt === 0) {
       this.#endedAt = performance.now();
       this.socket.end();
+      // The socket closes once the peer's FIN is read: read on, whatever
+      // paused us (a response that filled the socket's buffer gets no
+      // drain after end() on Deno), and ignore what comes.
+      this.#pausedForBody = this.#pausedForPipeline = this.#pausedForWrite = false;
+      this.#updateReading();
     }
   }
 
-  /** Graceful shutdown: finish what was received, then close. */
-  shutdown(): void {
+  /**
+   * Graceful shutdown: finish what was received, then close. With a
+   * `graceMs`, nothing that reaches us before we say we close is lost:
+   * every request whose first byte has arrived is answered, the last answer
+   * with `Connection: close` (a head partly arrived is waited for, within
+   * `headersTimeoutMs`); a connection with nothing to answer is ended once
+   * it has stayed silent for `graceMs` (see {@linkcode graceCheck}), since
+   * a client may have written a request on it that is still on its way.
+   * Without, the last request received is answered with `Connection:
+   * close` and an idle connection is ended at once.
+   */
+  shutdown(graceMs = 0): void {
     if (this.#closed) return;
     if (this.#protocol !== null) {
       this.#protocol.shutdown?.();
+      return;
+    }
+    // An upgrade would hand the socket to a protocol past our shutdown.
+    for (const ex of this.#pipeline) ex.upgrade = null;
+    if (graceMs > 0 && !this.#ending) {
+      this.#graceMs = graceMs;
+      this.#quietSince = performance.now();
       return;
     }
     this.#ending = true;
@@ -476,6 +516,26 @@ export class Connection implements SocketEvents, BodyOwner, ExchangeOwner, Respo
       last.close = true;
       last.upgrade = null;
     }
+  }
+
+  /**
+   * Called by the server during a graceful shutdown, every fraction of the
+   * grace: ends the connection once it has had nothing to answer and has
+   * received nothing for the whole grace.
+   */
+  graceCheck(now: number): void {
+    if (this.#graceMs === 0 || this.#closed || this.#ending || this.#protocol !== null) return;
+    if (this.#pipeline.length > 0 || this.#pending !== null || this.#body !== null) return;
+    if (now - Math.max(this.#quietSince, this.lastActive) >= this.#graceMs) this.#sendFin();
+  }
+
+  /**
+   * Shutting down with a grace: the answer being written closes the
+   * connection when it is the last one to give and nothing more has
+   * arrived (no head partly in, no request body still coming).
+   */
+  #closesForShutdown(ex: Exchange, isLast: boolean): void {
+    if (this.#graceMs !== 0 && isLast && this.#pending === null && this.#body === null) ex.close = true;
   }
 
   /** Forced close at the shutdown deadline. */
@@ -496,7 +556,7 @@ export class Connection implements SocketEvents, BodyOwner, ExchangeOwner, Respo
    * costs nothing to requests that do not ask.
    */
   upgrade(request: Request, protocol: Protocol, headers?: readonly (readonly [string, string])[]): boolean {
-    if (this.#closed || this.#protocol !== null) return false;
+    if (this.#closed || this.#protocol !== null || this.#host.closing) return false;
     for (const ex of this.#pipeline) {
       if ((ex.request as unknown) !== request) continue;
       if (ex.state !== PENDING || !ex.head.upgrade || ex.close || ex.upgrade !== null) return false;
@@ -623,7 +683,7 @@ export class Connection implements SocketEvents, BodyOwner, ExchangeOwner, Respo
     if (this.#urls === null) {
       const s = this.socket;
       const a = s.localAddress;
-      this.#urls = new UrlCache("http://" + (a.includes(":") ? `[${a}]` : a) + ":" + s.localPort);
+      this.#urls = new UrlCache((s.encrypted === true ? "https://" : "http://") + (a.includes(":") ? `[${a}]` : a) + ":" + s.localPort);
     }
     return this.#urls;
   }
@@ -631,7 +691,7 @@ export class Connection implements SocketEvents, BodyOwner, ExchangeOwner, Respo
   /** The env handlers get: connection info, made on the first request; it also leads back here (`upgradeConnection`). */
   #env(): ConnInfo {
     const s = this.socket;
-    return (this.#info ??= connInfo(s.remoteAddress, s.remotePort, s.localAddress, s.localPort, this.#host.runtime, this));
+    return (this.#info ??= connInfo(s.remoteAddress, s.remotePort, s.localAddress, s.localPort, this.#host.runtime, this, s));
   }
 
   // ---- writing ---------------------------------------------------------
@@ -692,7 +752,8 @@ export class Connection implements SocketEvents, BodyOwner, ExchangeOwner, Respo
           break;
         }
         this.#closesForBody(ex);
-        writeReady(out, ex, date);
+        this.#closesForShutdown(ex, finished === pipeline.length);
+        writeReady(out, ex, date, this.#keepAlive);
         if (ex.close) {
           closeAfter = true;
           break;
@@ -701,7 +762,8 @@ export class Connection implements SocketEvents, BodyOwner, ExchangeOwner, Respo
       }
       if (ex.state === STREAM) {
         this.#closesForBody(ex);
-        if (!writeStreamStart(out, ex, date)) {
+        this.#closesForShutdown(ex, finished === pipeline.length - 1);
+        if (!writeStreamStart(out, ex, date, this.#keepAlive)) {
           finished++; // answered with a 500 instead: like a READY response
           if (ex.close) {
             closeAfter = true;
@@ -772,6 +834,8 @@ export class Connection implements SocketEvents, BodyOwner, ExchangeOwner, Respo
       this.#sendFin();
       return;
     }
+    // Shutting down: the grace of silence starts again from this answer.
+    if (this.#graceMs !== 0 && this.#pipeline.length === 0) this.#quietSince = performance.now();
     if (this.#pausedForPipeline && this.#pipeline.length < this.#options.maxPipelinedRequests) {
       this.#pausedForPipeline = false;
       const pending = this.#pending;

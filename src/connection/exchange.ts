@@ -78,6 +78,8 @@ export class Exchange implements Job {
   continuePending = false;
   /** Raw length framing asked by the handler for a streamed body. */
   fixedLength = -1;
+  /** A `Content-Type` the runtime implies for the body but does not list in its fields (`Transport.impliedType`). */
+  impliedType: string | null = null;
   /** Set by `Connection.upgrade`: answer 101 and hand the socket over. */
   upgrade: Upgrade | null = null;
   /** Set by `Connection.refuseUpgrade`: the answer to a refused handshake. */

@@ -32,6 +32,8 @@ export interface ResponseTarget {
   readonly staticBody?: ((response: Response) => string | Uint8Array | null) | undefined;
   /** The transport's `peek` (a settled promise's value, synchronously), if it has one. */
   readonly peek?: (<T>(promise: Promise<T>) => T | Promise<T>) | undefined;
+  /** The transport's `impliedType`, if it has one. */
+  readonly impliedType?: ((response: Response) => string | null) | undefined;
   /** The exchange is READY or STREAM now: write what can be written. */
   responseReady(ex: Exchange): void;
   /** The handler's response cannot be served (not a Response, its body failed). */
@@ -76,6 +78,10 @@ export function takeResponse(ex: Exchange, res: Response, target: ResponseTarget
     target.handlerFailed(ex, new TypeError(`Handler returned status ${status} without an upgrade`));
     return;
   }
+  // Fields before body: Bun builds `headers` on first use and lists the
+  // type a URLSearchParams, FormData or typed Blob body implies only while
+  // that body has not been turned into a stream.
+  void res.headers;
   ex.response = res;
   if (ex.upgrade !== null) {
     // The answer is a 101, with the response's fields and without its body.
@@ -125,6 +131,7 @@ async function settle(ex: Exchange, body: ReadableStream<Uint8Array>, target: Re
     return;
   }
   ex.reader = reader;
+  if (target.impliedType !== undefined) ex.impliedType = target.impliedType(ex.response!);
   const chunks: Uint8Array[] = [];
   let bytes = 0;
   const peek = target.peek;
@@ -166,7 +173,11 @@ async function settle(ex: Exchange, body: ReadableStream<Uint8Array>, target: Re
         bytes += v.length;
       }
       read = reader.read();
-      if (bytes > MAX_BUFFERED_BODY) {
+      // Past the limit, a body may still be a fixed one, already whole in
+      // memory (a 1 MiB Uint8Array comes as one chunk): if its next read
+      // says "done" at once, it goes out with its length, holding nothing
+      // more than the producer gave. Else it is streamed.
+      if (bytes > MAX_BUFFERED_BODY && !(await endsAtOnce(read, peek))) {
         streamFrom(ex, chunks, bytes, read);
         break;
       }
@@ -179,6 +190,17 @@ async function settle(ex: Exchange, body: ReadableStream<Uint8Array>, target: Re
     return;
   }
   target.responseReady(ex);
+}
+
+/** True when `read` settles done within SETTLE_HOPS microtask hops (false for a value, or still pending). */
+async function endsAtOnce(read: Promise<ReadableStreamReadResult<Uint8Array>>, peek: ResponseTarget["peek"]): Promise<boolean> {
+  const peeked = peek?.(read);
+  if (peeked !== undefined && peeked !== read) return (peeked as ReadableStreamReadResult<Uint8Array>).done === true;
+  let r: ReadableStreamReadResult<Uint8Array> | null = null;
+  let failed = false;
+  read.then((x) => (r = x), () => (failed = true));
+  for (let hop = 0; hop < SETTLE_HOPS && r === null && !failed; hop++) await undefined;
+  return (r as ReadableStreamReadResult<Uint8Array> | null)?.done === true;
 }
 
 function streamFrom(ex: Exchange, chunks: Uint8Array[], bytes: number, next: Promise<ReadableStreamReadResult<Uint8Array>>): void {

@@ -18,7 +18,10 @@ const CONTINUE = new TextEncoder().encode("HTTP/1.1 100 Continue\r\n\r\n");
 // closure per response; a flush runs start to end, so the state is safe here.
 let fieldOut: OutBuffer | null = null;
 let fieldHasDate = false;
+let fieldHasType = false;
 let fieldClose = false;
+/** The handler's own Content-Length value (kept on a HEAD response with no body to measure). */
+let fieldLength: string | null = null;
 /** A field (or the status) that cannot go on the wire: the response is replaced by a 500. */
 let fieldBad = false;
 function writeField(value: string, name: string): void {
@@ -36,11 +39,16 @@ function writeField(value: string, name: string): void {
       if (/(^|[\s,])close($|[\s,])/i.test(value)) fieldClose = true;
       return;
     case "content-length":
+      fieldLength = value;
+      return;
     case "transfer-encoding":
     case "keep-alive":
       return;
     case "date":
       fieldHasDate = true;
+      break;
+    case "content-type":
+      fieldHasType = true;
   }
   field(fieldOut!, name, value);
 }
@@ -77,17 +85,24 @@ export function frameChunk(out: OutBuffer, c: Uint8Array, chunked: boolean, copy
  * the wire (CR, LF, NUL, a character above U+00FF...): the head is then
  * replaced by a complete 500 and the handler's body is dropped.
  */
-export function writeHead(out: OutBuffer, ex: Exchange, length: number, date: Uint8Array): boolean {
+export function writeHead(out: OutBuffer, ex: Exchange, length: number, date: Uint8Array, keepAlive: Uint8Array): boolean {
   const res = ex.response!;
   const mark = out.length;
   const line = statusLine(ex.status, res.statusText);
   out.latin1(line);
   fieldOut = out;
   fieldHasDate = false;
+  fieldHasType = false;
   fieldClose = false;
+  fieldLength = null;
   fieldBad = line === "";
   res.headers.forEach(writeField);
   fieldOut = null;
+  if (ex.impliedType !== null && !fieldHasType) field(out, "content-type", ex.impliedType);
+  // HEAD: a body we have nothing of to measure (a null body) keeps the
+  // length the handler said its GET has, as every runtime's own server
+  // does (RFC 9110 §9.3.2, §8.6).
+  if (length < 0 && fieldLength !== null && ex.head.method === "HEAD" && /^\d{1,15}$/.test(fieldLength)) length = Number(fieldLength);
   if (fieldBad) {
     out.truncate(mark);
     ex.answerWith(INVALID_RESPONSE);
@@ -95,7 +110,7 @@ export function writeHead(out: OutBuffer, ex: Exchange, length: number, date: Ui
     if (ex.head.method === "HEAD") ex.close = true;
     ex.chunks = ex.text = null;
     ex.nextRead = null;
-    writeReady(out, ex, date);
+    writeReady(out, ex, date, keepAlive);
     return false;
   }
   if (fieldClose) ex.close = true;
@@ -113,31 +128,53 @@ export function writeHead(out: OutBuffer, ex: Exchange, length: number, date: Ui
       else out.latin1("Transfer-Encoding: chunked\r\n");
     }
   }
-  connectionField(out, ex);
+  connectionField(out, ex, keepAlive);
   out.crlf();
   return true;
 }
 
-/** `Connection: close` when this response ends the connection; keep-alive said out loud to HTTP/1.0. */
-function connectionField(out: OutBuffer, ex: Exchange): void {
+/**
+ * `Connection: close` when this response ends the connection; else the
+ * idle timeout (`keepAlive`, from {@linkcode keepAliveLine}), after
+ * keep-alive said out loud to HTTP/1.0.
+ */
+function connectionField(out: OutBuffer, ex: Exchange, keepAlive: Uint8Array): void {
   if (ex.close) out.latin1("Connection: close\r\n");
-  else if (ex.head.minor === 0) out.latin1("Connection: keep-alive\r\n");
+  else {
+    if (ex.head.minor === 0) out.latin1("Connection: keep-alive\r\n");
+    out.bytes(keepAlive);
+  }
+}
+
+const keepAliveLines = new Map<number, Uint8Array>();
+/**
+ * `Keep-Alive: timeout=N` (RFC 9112 §9.3 leaves the idle timeout to the
+ * server; the field is the de facto way to say it, as Node's http does), N
+ * the idle timeout in whole seconds rounded down, so that a client that
+ * honours it stops reusing a connection before we end it. Built once per
+ * timeout value.
+ */
+export function keepAliveLine(keepAliveTimeoutMs: number): Uint8Array {
+  const n = Math.floor(keepAliveTimeoutMs / 1000);
+  let line = keepAliveLines.get(n);
+  if (line === undefined) keepAliveLines.set(n, line = new TextEncoder().encode(`Keep-Alive: timeout=${n}\r\n`));
+  return line;
 }
 
 /** A READY exchange's whole response: a prebuilt error, or head and buffered body. */
-export function writeReady(out: OutBuffer, ex: Exchange, date: Uint8Array): void {
+export function writeReady(out: OutBuffer, ex: Exchange, date: Uint8Array, keepAlive: Uint8Array): void {
   const err = ex.error;
   if (err !== null) {
     out.bytes(err.head);
     out.bytes(date);
-    if (err.keepsConnection === true) connectionField(out, ex);
+    if (err.keepsConnection === true) connectionField(out, ex, keepAlive);
     out.bytes(err.tail);
     return;
   }
   const isHead = ex.head.method === "HEAD";
   const chunks = ex.chunks;
   const text = ex.text;
-  const valid = writeHead(out, ex, chunks === null && text === null ? (isHead ? -1 : 0) : ex.chunkBytes, date);
+  const valid = writeHead(out, ex, chunks === null && text === null ? (isHead ? -1 : 0) : ex.chunkBytes, date, keepAlive);
   if (valid && !isHead) {
     if (text !== null) out.latin1(text);
     else if (chunks !== null) for (const c of chunks) out.bytes(c);
@@ -150,8 +187,8 @@ export function writeReady(out: OutBuffer, ex: Exchange, date: Uint8Array): void
  * A STREAM exchange's head and the chunks its body yielded while settling.
  * False when the head was invalid and a complete 500 went out instead.
  */
-export function writeStreamStart(out: OutBuffer, ex: Exchange, date: Uint8Array): boolean {
-  if (!writeHead(out, ex, ex.fixedLength, date)) return false;
+export function writeStreamStart(out: OutBuffer, ex: Exchange, date: Uint8Array, keepAlive: Uint8Array): boolean {
+  if (!writeHead(out, ex, ex.fixedLength, date, keepAlive)) return false;
   if (ex.head.method === "HEAD") return true;
   const chunked = isChunked(ex);
   for (const c of ex.chunks!) frameChunk(out, c, chunked, Infinity);

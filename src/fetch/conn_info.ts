@@ -7,6 +7,14 @@
  * @module
  */
 
+import type { TlsInfo } from "../tls.ts";
+
+/** What connection info reads from the socket about TLS (a core `Socket` has it). */
+export interface TlsSource {
+  readonly encrypted?: boolean;
+  tlsInfo?(): TlsInfo;
+}
+
 /** A network address, in Deno's `Deno.NetAddr` shape. */
 export interface NetAddr {
   /** Always `"tcp"`. */
@@ -35,6 +43,14 @@ export interface ConnInfo {
   readonly localAddr: NetAddr;
   /** The runtime serving it: `"node"`, `"deno"` or `"bun"`. */
   readonly runtime: string;
+  /** `"https"` on a TLS connection, else `"http"`. */
+  readonly protocol: "http" | "https";
+  /**
+   * On a TLS connection, what its handshake agreed: TLS version, ALPN
+   * protocol, SNI name and, under `requestCert`, the client certificate
+   * (`tls.peerCertificate.subject`); null on plain HTTP.
+   */
+  readonly tls: TlsInfo | null;
   /** The client's address (Bun style); the argument is ignored. */
   requestIP(request?: Request): SocketAddress;
   /** A node-like view for `@hono/node-server/conninfo`. */
@@ -86,14 +102,29 @@ class ConnectionInfo implements ConnInfo {
   readonly #localPort: number;
   readonly runtime: string;
   readonly [CONNECTION_OF]: unknown;
+  readonly #socket: TlsSource | undefined;
+  #tls: TlsInfo | null | undefined;
 
-  constructor(remoteAddress: string, remotePort: number, localAddress: string, localPort: number, runtime: string, owner: unknown) {
+  constructor(remoteAddress: string, remotePort: number, localAddress: string, localPort: number, runtime: string, owner: unknown, socket?: TlsSource) {
+    this.#socket = socket;
     this.#remoteAddress = remoteAddress;
     this.#remotePort = remotePort;
     this.#localAddress = localAddress;
     this.#localPort = localPort;
     this.runtime = runtime;
     this[CONNECTION_OF] = owner;
+  }
+
+  get protocol(): "http" | "https" {
+    return this.#socket?.encrypted === true ? "https" : "http";
+  }
+
+  get tls(): TlsInfo | null {
+    if (this.#tls === undefined) {
+      const s = this.#socket;
+      this.#tls = s?.encrypted === true && s.tlsInfo !== undefined ? s.tlsInfo() : null;
+    }
+    return this.#tls;
   }
 
   get remoteAddr(): NetAddr {
@@ -133,7 +164,7 @@ class ConnectionInfo implements ConnInfo {
   }
 }
 
-/** Builds the (per connection, shared by its requests) connection info; `owner` is its connection. */
+/** Builds the (per connection, shared by its requests) connection info; `owner` is its connection, `socket` tells TLS apart. */
 export function connInfo(
   remoteAddress: string,
   remotePort: number,
@@ -141,6 +172,7 @@ export function connInfo(
   localPort: number,
   runtime: string,
   owner: unknown = null,
+  socket?: TlsSource,
 ): ConnInfo {
-  return new ConnectionInfo(remoteAddress, remotePort, localAddress, localPort, runtime, owner);
+  return new ConnectionInfo(remoteAddress, remotePort, localAddress, localPort, runtime, owner, socket);
 }

@@ -24,8 +24,10 @@ const decoder = new TextDecoder();
  * costs less than decoding and concatenating strings again.
  */
 export class UrlCache {
-  /** `http://local-address:port`, for requests without a Host (HTTP/1.0). */
+  /** `http://local-address:port` (`https://` on TLS), for requests without a Host (HTTP/1.0). */
   readonly origin: string;
+  /** The origin's scheme and `//`: `"https://"` or `"http://"`. */
+  readonly #scheme: string;
   #key: Uint8Array = new Uint8Array(64);
   #hostLength = -1;
   #targetLength = -1;
@@ -33,6 +35,7 @@ export class UrlCache {
 
   constructor(origin: string) {
     this.origin = origin;
+    this.#scheme = origin.startsWith("https:") ? "https://" : "http://";
   }
 
   /** The URL for `head`, from the cache when its bytes match. */
@@ -59,7 +62,7 @@ export class UrlCache {
       }
       if (same) return this.#url;
     }
-    const url = buildUrl(head, this.origin);
+    const url = buildUrl(head, this.origin, this.#scheme);
     if (hostLength + targetLength <= key.length) {
       if (hostLength > 0) key.set(buf.subarray(head.hostStart, head.hostEnd), 0);
       key.set(buf.subarray(head.targetStart, head.targetEnd), hostLength);
@@ -71,17 +74,17 @@ export class UrlCache {
   }
 }
 
-function buildUrl(h: RequestHead, fallbackOrigin: string): string {
+function buildUrl(h: RequestHead, fallbackOrigin: string, scheme: string): string {
   const buf = h.buf;
   const target = latin1(buf, h.targetStart, h.targetEnd);
   const c = buf[h.targetStart];
   if (c !== 0x2f /* / */ && c !== 0x2a /* * */) return normalized(target, target); // absolute-form
-  const origin = h.hostStart === -1 ? fallbackOrigin : "http://" + latin1(buf, h.hostStart, h.hostEnd);
+  const origin = h.hostStart === -1 ? fallbackOrigin : scheme + latin1(buf, h.hostStart, h.hostEnd);
   const raw = c === 0x2a ? origin + "/*" : origin + target;
   // Fast path: a plain target and a lower-case host without a default
   // port read the same before and after URL serialization, so the raw
   // string is already what `new Request(raw).url` would give.
-  if (!h.targetMarked && (h.hostStart === -1 || plainHost(buf, h.hostStart, h.hostEnd))) return raw;
+  if (!h.targetMarked && (h.hostStart === -1 || plainHost(buf, h.hostStart, h.hostEnd, scheme.length === 8))) return raw;
   return normalized(raw, raw);
 }
 
@@ -94,14 +97,18 @@ function normalized(url: string, fallback: string): string {
   }
 }
 
-/** A host URL serialization leaves alone: no upper case, no IPv6 literal, no `:80`, no empty port. */
-function plainHost(buf: Uint8Array, start: number, end: number): boolean {
+/** A host URL serialization leaves alone: no upper case, no IPv6 literal, no default port (`:80`, `:443` on https), no empty port. */
+function plainHost(buf: Uint8Array, start: number, end: number, secure: boolean): boolean {
   for (let i = start; i < end; i++) {
     const b = buf[i];
     if ((b >= 0x41 && b <= 0x5a) || b === 0x5b /* [ */ || b === 0x25 /* % */) return false;
   }
   const n = end - start;
   if (buf[end - 1] === 0x3a /* : */) return false;
+  if (secure) {
+    // ":443"
+    return !(n > 4 && buf[end - 4] === 0x3a && buf[end - 3] === 0x34 && buf[end - 2] === 0x34 && buf[end - 1] === 0x33);
+  }
   if (n > 3 && buf[end - 3] === 0x3a && buf[end - 2] === 0x38 && buf[end - 1] === 0x30) return false; // ":80"
   return true;
 }

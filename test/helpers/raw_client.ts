@@ -7,6 +7,7 @@
  */
 
 import * as net from "node:net";
+import * as tls from "node:tls";
 
 /** Options for {@linkcode rawRequest}. */
 export interface RawOptions {
@@ -20,6 +21,8 @@ export interface RawOptions {
   pieceDelayMs?: number;
   /** Half-close after sending. @default false */
   endAfterWrite?: boolean;
+  /** Speak TLS, trusting this CA (SNI name `localhost`). */
+  tls?: { ca: string };
 }
 
 /** What came back, and whether the server closed the connection. */
@@ -34,7 +37,9 @@ export function rawRequest(port: number, input: string | Uint8Array, options: Ra
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let done = false;
-    const socket = net.connect({ port, host: "127.0.0.1" });
+    const socket = options.tls === undefined
+      ? net.connect({ port, host: "127.0.0.1" })
+      : tls.connect({ port, host: "127.0.0.1", ca: options.tls.ca, servername: "localhost", ALPNProtocols: ["http/1.1"] });
     const finish = (closed: boolean) => {
       if (done) return;
       done = true;
@@ -57,7 +62,7 @@ export function rawRequest(port: number, input: string | Uint8Array, options: Ra
         reject(e);
       }
     });
-    socket.on("connect", async () => {
+    socket.on(options.tls === undefined ? "connect" : "secureConnect", async () => {
       const pieces = options.pieces ?? [input];
       for (let i = 0; i < pieces.length; i++) {
         if (done) return;

@@ -19,10 +19,25 @@ import { getConnInfo as getConnInfoDeno } from "../../node_modules/hono/dist/ada
 // @ts-ignore: as above
 import { getConnInfo as getConnInfoBun } from "../../node_modules/hono/dist/adapter/bun/conninfo.js";
 import type { Server, ServeOptions } from "../../mod.ts";
-import { parseResponses, rawRequest } from "../helpers/raw_client.ts";
+import { parseResponses, type RawOptions, type RawResult, rawRequest as rawRequestPlain } from "../helpers/raw_client.ts";
 
 /** How the suite starts a server on the runtime under test. */
 export type ServeFn = (options: ServeOptions) => Server;
+
+/**
+ * How the suite's clients reach the server when not over plain TCP: the
+ * same cases then run over TLS (`tls_suite_test.ts`).
+ */
+export interface SuiteTransport {
+  /** Added to every `serve()` the suite makes (`{ tls }`). */
+  serveOptions: Partial<ServeOptions>;
+  /** `"https"`. */
+  scheme: string;
+  /** A `fetch` that trusts the server's certificate. */
+  fetch: typeof fetch;
+  /** What the raw client needs to speak TLS. */
+  raw: RawOptions["tls"];
+}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -134,7 +149,12 @@ function makeApp(events: string[]) {
 }
 
 /** Defines the whole suite against `serve`. */
-export function defineServerSuite(runtime: string, serve: ServeFn): void {
+export function defineServerSuite(runtime: string, servePlain: ServeFn, transport?: SuiteTransport): void {
+  const serve: ServeFn = transport === undefined ? servePlain : (o) => servePlain({ ...o, ...transport.serveOptions });
+  const fetch = transport?.fetch ?? globalThis.fetch;
+  const scheme = transport?.scheme ?? "http";
+  const rawRequest = (port: number, input: string | Uint8Array, o: RawOptions = {}): Promise<RawResult> =>
+    rawRequestPlain(port, input, transport === undefined ? o : { ...o, tls: transport.raw });
   describe(`anyserve on ${runtime}`, () => {
     const events: string[] = [];
     let server: Server;
@@ -154,7 +174,7 @@ export function defineServerSuite(runtime: string, serve: ServeFn): void {
       });
       await server.ready;
       port = server.port;
-      base = `http://127.0.0.1:${port}`;
+      base = `${scheme}://127.0.0.1:${port}`;
     });
 
     after(async () => {
@@ -217,7 +237,7 @@ export function defineServerSuite(runtime: string, serve: ServeFn): void {
 
       it("builds the URL from Host and the request-target", async () => {
         const { text } = await rawRequest(port, "GET /url?x=1 HTTP/1.1\r\nHost: example.com:8080\r\nConnection: close\r\n\r\n");
-        assert.equal(parseResponses(text)[0].body, "http://example.com:8080/url?x=1");
+        assert.equal(parseResponses(text)[0].body, `${scheme}://example.com:8080/url?x=1`);
       });
 
       it("gives the URL a Request would: dot segments, percent-encoding, host case, default port", async () => {
@@ -234,8 +254,10 @@ export function defineServerSuite(runtime: string, serve: ServeFn): void {
           ];
           for (const [target, host, expected] of cases) {
             const { text } = await rawRequest(echo.port, `GET ${target} HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`);
-            assert.equal(parseResponses(text)[0].body, expected, `${target} with Host ${host}`);
-            assert.equal(expected, new Request(`http://${host}${target}`).url, "the expectation is what a Request gives");
+            // Over TLS: what a Request gives for https (443, not 80, is then the default port).
+            const want = scheme === "http" ? expected : new Request(`${scheme}://${host}${target}`).url;
+            assert.equal(parseResponses(text)[0].body, want, `${target} with Host ${host}`);
+            assert.equal(want, new Request(`${scheme}://${host}${target}`).url, "the expectation is what a Request gives");
           }
         } finally {
           await echo.close({ deadlineMs: 100 });
@@ -531,6 +553,89 @@ export function defineServerSuite(runtime: string, serve: ServeFn): void {
       assert.equal(rs[2].headers["connection"], "close");
       assert.equal(r.closed, true);
       assert.equal(summary.cut, 0);
+    });
+
+    it("close() answers a request written on an idle keep-alive connection during the grace, with Connection: close", async () => {
+      const server = serve({ fetch: (req) => new Response(`done ${new URL(req.url).pathname}`), port: 0, hostname: "127.0.0.1", shutdownGraceMs: 400 });
+      await server.ready;
+      // The second request goes out on the idle connection just after
+      // shutdown began, as a proxy's request on a pooled connection does.
+      const r = rawRequest(server.port, "", {
+        pieces: ["GET /one HTTP/1.1\r\nHost: a\r\n\r\n", "GET /two HTTP/1.1\r\nHost: a\r\n\r\n"],
+        pieceDelayMs: 150,
+        timeoutMs: 3000,
+      });
+      await sleep(100);
+      const summary = server.close({ deadlineMs: 2000 });
+      const { text, closed } = await r;
+      const rs = parseResponses(text);
+      assert.deepEqual(rs.map((x) => x.body), ["done /one", "done /two"]);
+      assert.equal(rs[0].headers["connection"], undefined);
+      assert.equal(rs[1].headers["connection"], "close");
+      assert.equal(closed, true);
+      assert.equal((await summary).cut, 0);
+    });
+
+    it("close() waits for a request head that has partly arrived, and answers it", async () => {
+      const server = serve({ fetch: () => new Response("whole"), port: 0, hostname: "127.0.0.1", shutdownGraceMs: 50 });
+      await server.ready;
+      const r = rawRequest(server.port, "", { pieces: ["GET / HTTP/1.1\r\nHo", "st: a\r\n\r\n"], pieceDelayMs: 300, timeoutMs: 3000 });
+      await sleep(100);
+      const summary = server.close({ deadlineMs: 2000 });
+      const { text, closed } = await r;
+      const rs = parseResponses(text);
+      assert.equal(rs.length, 1);
+      assert.equal(rs[0].body, "whole");
+      assert.equal(rs[0].headers["connection"], "close");
+      assert.equal(closed, true);
+      assert.equal((await summary).cut, 0);
+    });
+
+    it("close() ends an idle connection that stays silent through the grace", async () => {
+      const server = serve({ fetch: () => new Response("ok"), port: 0, hostname: "127.0.0.1", shutdownGraceMs: 100 });
+      await server.ready;
+      const r = rawRequest(server.port, "GET / HTTP/1.1\r\nHost: a\r\n\r\n", { timeoutMs: 3000 });
+      await sleep(50);
+      const summary = await server.close({ deadlineMs: 2000 });
+      const { text, closed } = await r;
+      assert.equal(parseResponses(text)[0].body, "ok");
+      assert.equal(closed, true);
+      assert.equal(summary.cut, 0);
+    });
+
+    it("says its idle timeout on keep-alive responses: Keep-Alive: timeout=N, N in whole seconds rounded down", async () => {
+      const server = serve({ fetch: () => new Response("ok", { headers: { "keep-alive": "timeout=99" } }), port: 0, hostname: "127.0.0.1", keepAliveTimeoutMs: 2500 });
+      await server.ready;
+      try {
+        const { text } = await rawRequest(server.port, "GET / HTTP/1.1\r\nHost: a\r\n\r\nGET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\nGET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n");
+        const rs = parseResponses(text);
+        assert.equal(rs.length, 3);
+        assert.equal(rs[0].headers["keep-alive"], "timeout=2");
+        assert.equal(rs[1].headers["keep-alive"], "timeout=2");
+        assert.equal(rs[1].headers["connection"], "keep-alive");
+        assert.equal(rs[2].headers["keep-alive"], undefined);
+        assert.equal(rs[2].headers["connection"], "close");
+      } finally {
+        await server.close({ deadlineMs: 200 });
+      }
+    });
+
+    it("closes a connection once the client has read a large response sent with Connection: close", async () => {
+      // 64 KiB fills the socket's buffer: reading had paused for the write.
+      const server = serve({ fetch: () => new Response(new Uint8Array(256 * 1024)), port: 0, hostname: "127.0.0.1" });
+      await server.ready;
+      const { text, closed } = await rawRequest(server.port, "GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n", { timeoutMs: 3000 });
+      assert.equal(closed, true);
+      assert.equal(parseResponses(text)[0].body.length, 256 * 1024);
+      // The server must see the client's FIN and close its side, not wait
+      // for the linger to run out (5 s) with nothing left to do.
+      let active = server.stats().connections.active;
+      for (let i = 0; i < 100 && active > 0; i++) {
+        await sleep(20);
+        active = server.stats().connections.active;
+      }
+      assert.equal(active, 0, "the connection is still open after the client closed it");
+      await server.close({ deadlineMs: 200 });
     });
 
     it("answers 500 when a handler returns something that is not a Response, and goes on", async () => {

@@ -1,5 +1,8 @@
 /**
- * One `node:net` connection as a core {@linkcode Socket}.
+ * One `node:net` (or `node:tls`) connection as a core {@linkcode Socket}:
+ * Node's sockets, and on Bun the sockets of its `node:tls` server (the Bun
+ * adapter's path for SNI, `./tls_server.ts`). Adapter private, as all of
+ * `adapters/_node_api/`.
  *
  * Node already has what the core asks for, so this is a thin mapping:
  * `write()` returns `socket.write()`'s result, Node's `'drain'` is `drain`,
@@ -7,7 +10,7 @@
  * `Buffer`s, handed over as they are (a `Buffer` is a `Uint8Array`; Node
  * allocates a fresh one per read, so ownership can pass without a copy).
  *
- * The listener (`./listener.ts`) makes servers with `allowHalfOpen: true`
+ * The listeners (`adapters/node/listener.ts`, `./tls_server.ts`) make servers with `allowHalfOpen: true`
  * so a peer's FIN is reported as `end` and the core decides when to end its
  * side, and with `noDelay: true`. An `'error'` on a socket never throws: it
  * is followed by Node's `'close'`, which is what the core sees.
@@ -16,7 +19,9 @@
  */
 
 import type * as net from "node:net";
+import type * as tls from "node:tls";
 import type { Socket, SocketEvents } from "../../src/socket.ts";
+import { oneLineName, type TlsInfo } from "../../src/tls.ts";
 
 /** Swallows an `'error'` event: the `'close'` that follows is what counts. */
 export function ignoreError(): void {}
@@ -27,15 +32,25 @@ export class NodeSocket implements Socket {
   readonly remotePort: number;
   readonly localAddress: string;
   readonly localPort: number;
+  readonly encrypted: boolean;
   #socket: net.Socket;
   #events: SocketEvents | null = null;
   #closed = false;
+  /** Plain TCP: `resetAndDestroy` works (it throws on TLS and pipe handles). */
+  #tcp: boolean;
 
-  constructor(socket: net.Socket) {
+  /**
+   * @param socket the accepted connection (a `tls.TLSSocket` after its handshake when `encrypted`)
+   * @param encrypted whether it is TLS
+   * @param unix whether it came in on a Unix socket (its local address is then `localhost`)
+   */
+  constructor(socket: net.Socket, encrypted = false, unix = false) {
     this.#socket = socket;
+    this.encrypted = encrypted;
+    this.#tcp = !encrypted && !unix;
     this.remoteAddress = socket.remoteAddress ?? "";
     this.remotePort = socket.remotePort ?? 0;
-    this.localAddress = socket.localAddress ?? "";
+    this.localAddress = unix ? "localhost" : (socket.localAddress ?? "");
     this.localPort = socket.localPort ?? 0;
     // Installed at once: an error before start() must not crash the process.
     socket.on("error", ignoreError);
@@ -43,6 +58,28 @@ export class NodeSocket implements Socket {
       this.#closed = true;
       this.#events?.close();
     });
+  }
+
+  tlsInfo(): TlsInfo {
+    const s = this.#socket as tls.TLSSocket;
+    const cert = s.getPeerCertificate?.();
+    const x509 = s.getPeerX509Certificate?.();
+    const alpn = s.alpnProtocol;
+    return {
+      protocol: s.getProtocol?.() ?? null,
+      alpnProtocol: typeof alpn === "string" ? alpn : null,
+      serverName: typeof (s as { servername?: unknown }).servername === "string" ? (s as unknown as { servername: string }).servername : null,
+      authorized: s.authorized === true,
+      peerCertificate: x509 !== undefined && cert !== undefined && Object.keys(cert).length > 0
+        ? {
+          subject: oneLineName(x509.subject),
+          issuer: oneLineName(x509.issuer),
+          fingerprint256: x509.fingerprint256,
+          validTo: x509.validTo,
+          serialNumber: x509.serialNumber,
+        }
+        : null,
+    };
   }
 
   start(events: SocketEvents): void {
@@ -82,7 +119,7 @@ export class NodeSocket implements Socket {
     // An abort, not a goodbye: reset (RST) rather than leave unsent bytes
     // queued in the kernel for a peer that is not reading (FIN-WAIT-1).
     const s = this.#socket as net.Socket & { resetAndDestroy?: () => void };
-    if (typeof s.resetAndDestroy === "function" && !s.destroyed) s.resetAndDestroy();
+    if (this.#tcp && typeof s.resetAndDestroy === "function" && !s.destroyed) s.resetAndDestroy();
     else s.destroy();
   }
 }
