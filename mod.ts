@@ -34,6 +34,10 @@ export type { ClusterServer, WorkerInfo } from "./src/cluster.ts";
 export type { ClusterTransport, PrimaryChannel, ProcessControl, WorkerEvents, WorkerHandle } from "./src/process.ts";
 export { statsResponse, toPrometheus } from "./src/stats.ts";
 export type { OverloadStrategy } from "./src/backpressure.ts";
+export { ServerWebSocket, upgradeWebSocket } from "./src/ws/web.ts";
+export type { UpgradeWebSocketOptions } from "./src/ws/web.ts";
+export type { UpgradeOptions, WebSocketConfig, WebSocketStats } from "./src/ws/hub.ts";
+export type { WebSocketSession } from "./src/ws/session.ts";
 
 /** Picks the adapter for the running runtime: the one place that detects it. */
 function detect(): Transport {

@@ -15,7 +15,7 @@ export default defineConfig({
   clean: true,
   target: "es2022",
   platform: "neutral",
-  external: ["node:net", "node:cluster", "node:os", "node:child_process", "node:process"],
+  external: ["node:net", "node:cluster", "node:os", "node:child_process", "node:process", "node:zlib"],
   splitting: true,
   treeshake: true,
 });

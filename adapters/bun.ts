@@ -14,6 +14,7 @@ import type { Server } from "../src/server.ts";
 import { serveWith } from "../src/serve.ts";
 import type { ServeOptions } from "../src/options.ts";
 import type { ClusterTransport } from "../src/process.ts";
+import { nodeDeflate } from "./_node_api/ws_deflate.ts";
 import { onProcessSignals } from "./_node_api/process_ipc.ts";
 import { listenBun } from "./bun/listener.ts";
 import { impliedType } from "./bun/implied_type.ts";
@@ -21,6 +22,10 @@ import { peek } from "./bun/peek.ts";
 import { bunProcesses } from "./bun/process.ts";
 export type { ClusterServer, WorkerInfo } from "../src/cluster.ts";
 export type { ClusterTransport, PrimaryChannel, ProcessControl, WorkerEvents, WorkerHandle } from "../src/process.ts";
+export { ServerWebSocket, upgradeWebSocket } from "../src/ws/web.ts";
+export type { UpgradeWebSocketOptions } from "../src/ws/web.ts";
+export type { UpgradeOptions, WebSocketConfig, WebSocketStats } from "../src/ws/hub.ts";
+export type { WebSocketSession } from "../src/ws/session.ts";
 
 /**
  * The Bun transport: `Bun.listen` with half-open sockets, Nagle off
@@ -30,6 +35,8 @@ export type { ClusterTransport, PrimaryChannel, ProcessControl, WorkerEvents, Wo
  */
 export const bunTransport: ClusterTransport = {
   runtime: "bun",
+  // permessage-deflate through node:zlib.
+  webSocketDeflate: nodeDeflate(),
   peek,
   impliedType,
   onSignals: onProcessSignals,

@@ -14,12 +14,17 @@ import type { Server } from "../src/server.ts";
 import { serveWith } from "../src/serve.ts";
 import type { ServeOptions } from "../src/options.ts";
 import type { ClusterTransport } from "../src/process.ts";
+import { nodeDeflate } from "./_node_api/ws_deflate.ts";
 import { listenDeno } from "./deno/listener.ts";
 import { denoProc, denoProcesses } from "./deno/process.ts";
 import { staticBody } from "./deno/static_body.ts";
 import { denoMakeRequest } from "./deno/request.ts";
 export type { ClusterServer, WorkerInfo } from "../src/cluster.ts";
 export type { ClusterTransport, PrimaryChannel, ProcessControl, WorkerEvents, WorkerHandle } from "../src/process.ts";
+export { ServerWebSocket, upgradeWebSocket } from "../src/ws/web.ts";
+export type { UpgradeWebSocketOptions } from "../src/ws/web.ts";
+export type { UpgradeOptions, WebSocketConfig, WebSocketStats } from "../src/ws/hub.ts";
+export type { WebSocketSession } from "../src/ws/session.ts";
 
 /**
  * The Deno transport: `Deno.listen` plus an accept loop (`./deno/listener.ts`)
@@ -29,6 +34,8 @@ export type { ClusterTransport, PrimaryChannel, ProcessControl, WorkerEvents, Wo
  */
 export const denoTransport: ClusterTransport = {
   runtime: "deno",
+  // permessage-deflate through node:zlib (Deno implements it, sync flush included).
+  webSocketDeflate: nodeDeflate(),
   staticBody,
   ...(denoMakeRequest === undefined ? {} : { makeRequest: denoMakeRequest }),
   onSignals(signals, handler) {

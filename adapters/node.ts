@@ -14,11 +14,16 @@ import type { Server } from "../src/server.ts";
 import { serveWith } from "../src/serve.ts";
 import type { ServeOptions } from "../src/options.ts";
 import type { ClusterTransport } from "../src/process.ts";
+import { nodeDeflate } from "./_node_api/ws_deflate.ts";
 import { onProcessSignals } from "./_node_api/process_ipc.ts";
 import { listenNode } from "./node/listener.ts";
 import { nodeProcesses } from "./node/process.ts";
 export type { ClusterServer, WorkerInfo } from "../src/cluster.ts";
 export type { ClusterTransport, PrimaryChannel, ProcessControl, WorkerEvents, WorkerHandle } from "../src/process.ts";
+export { ServerWebSocket, upgradeWebSocket } from "../src/ws/web.ts";
+export type { UpgradeWebSocketOptions } from "../src/ws/web.ts";
+export type { UpgradeOptions, WebSocketConfig, WebSocketStats } from "../src/ws/hub.ts";
+export type { WebSocketSession } from "../src/ws/session.ts";
 
 /**
  * The `node:net` transport: connections from `./node/listener.ts` as the
@@ -28,6 +33,8 @@ export type { ClusterTransport, PrimaryChannel, ProcessControl, WorkerEvents, Wo
  */
 export const nodeTransport: ClusterTransport = {
   runtime: "node",
+  // permessage-deflate through node:zlib.
+  webSocketDeflate: nodeDeflate(),
   onSignals: onProcessSignals,
   processes: nodeProcesses(),
   listen: listenNode,

@@ -147,7 +147,7 @@ class Supervisor implements ClusterServer {
   #startedAt = Date.now();
   #closing = false;
   #closePromise: Promise<CloseSummary> | null = null;
-  #summary: CloseSummary = { finished: 0, cut: 0 };
+  #summary: CloseSummary = { finished: 0, cut: 0, webSockets: { closed: 0, cut: 0 } };
   #resolveReady!: (s: Server) => void;
   #rejectReady!: (e: Error) => void;
   #isReady = false;
@@ -282,6 +282,10 @@ class Supervisor implements ClusterServer {
       case "closed":
         this.#summary.finished += m.finished;
         this.#summary.cut += m.cut;
+        if (m.webSockets !== undefined) {
+          this.#summary.webSockets.closed += m.webSockets.closed;
+          this.#summary.webSockets.cut += m.webSockets.cut;
+        }
         break;
     }
   }
@@ -368,7 +372,21 @@ class Supervisor implements ClusterServer {
     }
     clearTimeout(timer);
     this.#resolveFinished();
-    return { ...this.#summary };
+    return { ...this.#summary, webSockets: { ...this.#summary.webSockets } };
+  }
+
+  /** WebSockets live in the workers: the supervisor holds no request to upgrade. */
+  upgrade(): boolean {
+    return false;
+  }
+
+  /** Topics live in each worker; the supervisor reaches none of them. */
+  publish(): number {
+    return 0;
+  }
+
+  subscriberCount(): number {
+    return 0;
   }
 
   stats(): ServerStats {

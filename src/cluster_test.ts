@@ -190,7 +190,7 @@ test("supervisor: port 0 starts one worker first, the rest on its port; ready wh
     p.spawned[i].events.message(encodeMessage({ t: "closed", finished: i, cut: 0 }));
     p.spawned[i].events.exit(0, null);
   }
-  assert.deepEqual(await closing, { finished: 6, cut: 0 });
+  assert.deepEqual(await closing, { finished: 6, cut: 0, webSockets: { closed: 0, cut: 0 } });
   await server.finished;
   assert.equal(p.spawned.length, 4, "nothing restarts while closing");
 });

@@ -17,7 +17,13 @@
  * @module
  */
 
+import { createWSMessageEvent, defineWebSocketHelper, WSContext } from "hono/ws";
+import type { UpgradeWebSocket, WSContextInit, WSEvents } from "hono/ws";
 import type { ConnInfo } from "./fetch/conn_info.ts";
+import { upgradableOf } from "./connection/protocol.ts";
+import { isWebSocketUpgrade } from "./ws/handshake.ts";
+import type { WebSocketHub } from "./ws/hub.ts";
+import type { WebSocketHandler, WebSocketSession } from "./ws/session.ts";
 import type { TlsInfo } from "./tls.ts";
 
 /**
@@ -198,3 +204,102 @@ export function getConnInfo(c: ContextLike, options: GetConnInfoOptions = {}): H
   const { hostname, port } = env.remoteAddr!;
   return { remote: { address: hostname, port, addressType: addressType(hostname), transport: "tcp" }, ...extra };
 }
+
+// ---- WebSockets --------------------------------------------------------
+
+/** What a Hono WebSocket's session carries: the app's events and its `WSContext`. */
+interface HonoSocket {
+  events: WSEvents<WebSocketSession<HonoSocket>>;
+  url: string;
+  ctx: WSContext<WebSocketSession<HonoSocket>> | null;
+}
+
+function contextOf(ws: WebSocketSession<HonoSocket>): WSContext<WebSocketSession<HonoSocket>> {
+  const d = ws.data;
+  if (d.ctx === null) {
+    const init: WSContextInit<WebSocketSession<HonoSocket>> = {
+      send(source, options) {
+        ws.send(source, options?.compress ?? true);
+      },
+      close(code, reason) {
+        ws.close(code ?? 1000, reason ?? "");
+      },
+      raw: ws,
+      get readyState() {
+        return ws.readyState as 0 | 1 | 2 | 3;
+      },
+      url: d.url,
+      protocol: ws.protocol,
+    };
+    d.ctx = new WSContext(init);
+  }
+  return d.ctx;
+}
+
+function errorEvent(error: unknown): Event {
+  return Object.assign(new Event("error"), { error });
+}
+
+/** One handler for every Hono WebSocket: the session's `data` holds the app's events. */
+const HONO_HANDLER: WebSocketHandler<HonoSocket> = {
+  open(ws) {
+    return ws.data.events.onOpen?.(new Event("open"), contextOf(ws));
+  },
+  message(ws, message) {
+    const on = ws.data.events.onMessage;
+    if (on === undefined) return;
+    const ctx = contextOf(ws);
+    const data = typeof message === "string"
+      ? message
+      : ctx.binaryType === "blob"
+      ? new Blob([message as Uint8Array<ArrayBuffer>])
+      : message.buffer;
+    return on(createWSMessageEvent(data), ctx) as void | Promise<void>;
+  },
+  close(ws, code, reason) {
+    const init = { code, reason, wasClean: code !== 1006 };
+    const ev = typeof CloseEvent === "function" ? new CloseEvent("close", init) : Object.assign(new Event("close"), init) as CloseEvent;
+    ws.data.events.onClose?.(ev, contextOf(ws));
+  },
+  error(ws, error) {
+    const on = ws.data.events.onError;
+    if (on === undefined) console.error(error);
+    else on(errorEvent(error), contextOf(ws));
+  },
+};
+
+/**
+ * Hono's `upgradeWebSocket` for apps served by anyserve, on Node, Deno and
+ * Bun alike (made with Hono's own `defineWebSocketHelper`, so the events get
+ * Hono's `WSContext`: `send`, `close`, `raw` (anyserve's session),
+ * `readyState`, `protocol`, `url`). Fields middleware set on the response
+ * (CORS, secure headers, cookies) go out on the 101. A request without
+ * `Upgrade: websocket` goes on to the next handler; an invalid handshake
+ * gets the RFC's 426 or 400, and one over the server's WebSocket limit a 503.
+ * The subprotocol agreed is the first the client offered (as on Bun).
+ *
+ * @example
+ * ```ts
+ * import { Hono } from "hono";
+ * import { serve } from "anyserve";
+ * import { upgradeWebSocket } from "anyserve/hono";
+ *
+ * const app = new Hono();
+ * app.get("/ws", upgradeWebSocket(() => ({
+ *   onMessage(e, ws) { ws.send(`echo: ${e.data}`); },
+ * })));
+ * serve({ fetch: app.fetch });
+ * ```
+ */
+export const upgradeWebSocket: UpgradeWebSocket<WebSocketSession<HonoSocket>> = defineWebSocketHelper<WebSocketSession<HonoSocket>>(
+  (c, events) => {
+    const request = c.req.raw;
+    if (!isWebSocketUpgrade(request)) return;
+    const hub = upgradableOf(request)?.webSockets as WebSocketHub | undefined;
+    if (hub === undefined) throw new TypeError("upgradeWebSocket: the request was not received by an anyserve server");
+    const r = hub.upgrade<HonoSocket>(request, HONO_HANDLER, { events, url: request.url, ctx: null });
+    if (!r.ok) return r.response;
+    // The status is not used: the connection answers 101 with this response's fields.
+    return new Response(null);
+  },
+);

@@ -6,6 +6,7 @@
 
 import type { ConnInfo } from "./fetch/conn_info.ts";
 import { type OverloadStrategy, STRATEGIES } from "./backpressure.ts";
+import type { WebSocketConfig } from "./ws/hub.ts";
 import type { UnixListen } from "./socket.ts";
 import { resolveTls, type TlsOptions, type TlsSettings } from "./tls.ts";
 
@@ -19,17 +20,27 @@ export interface ExecutionContext {
   props: Record<string, unknown>;
 }
 
-/** A fetch handler: Hono's `app.fetch` is one. */
+/**
+ * A fetch handler: Hono's `app.fetch` is one. It may return nothing only
+ * after upgrading its request (`if (env.upgrade(req)) return;`, as for Bun).
+ */
 export type FetchHandler = (
   request: Request,
   env: ConnInfo,
   ctx: ExecutionContext,
-) => Response | Promise<Response>;
+) => Response | void | undefined | Promise<Response | void | undefined>;
 
 /** What {@linkcode serve} accepts. */
 export interface ServeOptions {
   /** The handler every request goes to, e.g. Hono's `app.fetch`. */
   fetch: FetchHandler;
+  /**
+   * WebSockets, in Bun's shape: the handlers for sockets opened with
+   * `env.upgrade()` / `server.upgrade()`, and the settings (message size,
+   * idle timeout, pings, compression, backpressure) every WebSocket of the
+   * server uses, whichever API opened it. See the README.
+   */
+  websocket?: WebSocketConfig;
   /** Port to listen on; 0 picks a free one. @default 3000 */
   port?: number;
   /** Interface to bind. @default "0.0.0.0" */
@@ -170,7 +181,7 @@ export interface ServeOptions {
  * not here fails the type check.
  */
 const OPTION_NAMES: Record<keyof ServeOptions, true> = {
-  fetch: true, port: true, hostname: true, reusePort: true, signal: true, onListen: true, onError: true,
+  fetch: true, websocket: true, port: true, hostname: true, reusePort: true, signal: true, onListen: true, onError: true,
   maxHeaderBytes: true, maxHeaderCount: true, maxRequestTargetBytes: true, maxBodyBytes: true,
   maxPipelinedRequests: true, maxQueuedResponseBytes: true, keepAliveTimeoutMs: true, headersTimeoutMs: true, highWaterMarkBytes: true,
   shutdownTimeoutMs: true, shutdownGraceMs: true, requestTimeoutMs: true, minBodyBytesPerSecond: true, writeTimeoutMs: true, handlerTimeoutMs: true,
@@ -183,6 +194,7 @@ const KNOWN_OPTIONS: ReadonlySet<string> = new Set(Object.keys(OPTION_NAMES));
 /** Every option resolved to a value. */
 export interface ResolvedOptions {
   fetch: FetchHandler;
+  websocket: WebSocketConfig | undefined;
   port: number;
   hostname: string;
   reusePort: boolean;
@@ -292,6 +304,7 @@ export function resolveOptions(options: ServeOptions): ResolvedOptions {
   }
   return {
     fetch: options.fetch,
+    websocket: webSocketConfig(options.websocket),
     port,
     hostname: options.hostname ?? DEFAULTS.hostname,
     reusePort: options.reusePort ?? false,
@@ -328,6 +341,17 @@ export function resolveOptions(options: ServeOptions): ResolvedOptions {
     unix,
     fd,
   };
+}
+
+function webSocketConfig(ws: WebSocketConfig | undefined): WebSocketConfig | undefined {
+  if (ws === undefined) return undefined;
+  if (ws === null || typeof ws !== "object") throw new TypeError(`Invalid websocket "${String(ws)}": expected an object of handlers and settings`);
+  for (const k of ["maxPayloadLength", "backpressureLimit", "maxWebSockets"] as const) positiveInt(`websocket.${k}`, ws[k], 0, 1);
+  for (const k of ["idleTimeout", "closeTimeout"] as const) {
+    const v = ws[k];
+    if (v !== undefined && (typeof v !== "number" || !(v >= 0))) throw new RangeError(`Invalid websocket.${k} "${String(v)}": must be seconds >= 0`);
+  }
+  return ws;
 }
 
 function unixListen(value: ServeOptions["unix"]): UnixListen | undefined {

@@ -27,7 +27,7 @@ export type WorkerMessage =
   | { t: "listening"; hostname: string; port: number }
   | { t: "stats"; stats: ServerStats }
   | { t: "closing" }
-  | { t: "closed"; finished: number; cut: number };
+  | { t: "closed"; finished: number; cut: number; webSockets?: { closed: number; cut: number } };
 
 /** What the primary tells a worker. */
 export type PrimaryMessage = { t: "close"; deadlineMs: number } | { t: "tls"; tls: TlsSettings };

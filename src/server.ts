@@ -16,6 +16,7 @@ import { refusedConnectionBytes } from "./http/errors.ts";
 import { type Admission, BackpressureManager, type Job } from "./backpressure.ts";
 import { ConnectionPool } from "./pool.ts";
 import { type ServerStats, StatsCounters } from "./stats.ts";
+import { type UpgradeOptions, WebSocketHub } from "./ws/hub.ts";
 import { resolveTls, type TlsOptions } from "./tls.ts";
 
 export type { ServerStats } from "./stats.ts";
@@ -26,6 +27,13 @@ export interface CloseSummary {
   finished: number;
   /** Requests received and not answered, cut at the deadline. */
   cut: number;
+  /** WebSockets open when shutdown began, each sent a 1001 close. */
+  webSockets: {
+    /** Closed with a close handshake (or by the peer) before the deadline. */
+    closed: number;
+    /** Cut: the close handshake did not finish by the deadline, or the peer dropped TCP. */
+    cut: number;
+  };
 }
 
 /** Options for {@linkcode Server.close}. */
@@ -65,6 +73,15 @@ export interface Server {
   close(options?: CloseOptions): Promise<CloseSummary>;
   /** Counters and gauges; see {@linkcode ServerStats}. */
   stats(): ServerStats;
+  /**
+   * Bun's `server.upgrade(request, { data, headers })`: the same as
+   * `env.upgrade` (see `ConnInfo.upgrade`), for handlers that hold the server.
+   */
+  upgrade(request: Request, options?: UpgradeOptions): boolean;
+  /** Bun's `server.publish(topic, data, compress?)`: to every WebSocket subscribed to `topic`. */
+  publish(topic: string, data: string | ArrayBufferView | ArrayBuffer, compress?: boolean): number;
+  /** WebSockets subscribed to `topic`. */
+  subscriberCount(topic: string): number;
 }
 
 const SWEEP_INTERVAL_MS = 1000;
@@ -79,6 +96,7 @@ class ServerImpl implements Server, ConnectionHost {
   readonly impliedType: ConnectionHost["impliedType"];
   readonly makeRequest: ConnectionHost["makeRequest"];
   readonly counters = new StatsCounters();
+  readonly webSockets: WebSocketHub;
   readonly ready: Promise<Server>;
   readonly finished: Promise<void>;
   closing = false;
@@ -102,6 +120,8 @@ class ServerImpl implements Server, ConnectionHost {
 
   constructor(transport: Transport, options: ServeOptions) {
     this.options = resolveOptions(options);
+    // deno-lint-ignore no-this-alias
+    const self = this;
     this.runtime = transport.runtime;
     this.#transport = transport;
     this.staticBody = transport.staticBody?.bind(transport);
@@ -110,6 +130,15 @@ class ServerImpl implements Server, ConnectionHost {
     this.makeRequest = transport.makeRequest?.bind(transport);
     const o = this.options;
     this.#pool = new ConnectionPool(o.maxConnections);
+    this.webSockets = new WebSocketHub(o.websocket, transport.webSocketDeflate, {
+      get gated() {
+        return self.gated;
+      },
+      get closing() {
+        return self.closing;
+      },
+      retryAfterSeconds: o.retryAfterSeconds,
+    });
     this.#backpressure = new BackpressureManager(
       {
         strategy: o.overloadStrategy,
@@ -359,7 +388,20 @@ class ServerImpl implements Server, ConnectionHost {
       this.#sweepTimer = undefined;
     }
     this.#resolveFinished();
-    return { finished: this.counters.answered - this.#answeredBeforeClose, cut };
+    const ws = this.webSockets;
+    return { finished: this.counters.answered - this.#answeredBeforeClose, cut, webSockets: { closed: ws.shutdownClosed, cut: ws.shutdownCut } };
+  }
+
+  upgrade(request: Request, options?: UpgradeOptions): boolean {
+    return this.webSockets.bunUpgrade(request, options);
+  }
+
+  publish(topic: string, data: string | ArrayBufferView | ArrayBuffer, compress?: boolean): number {
+    return this.webSockets.publish(topic, data, compress);
+  }
+
+  subscriberCount(topic: string): number {
+    return this.webSockets.subscriberCount(topic);
   }
 
   stats(): ServerStats {
@@ -389,6 +431,7 @@ class ServerImpl implements Server, ConnectionHost {
         aborted: c.aborted,
       },
       bytes: { in: c.bytesIn, out: c.bytesOut },
+      webSockets: this.webSockets.stats(),
       latencyMs: {
         p50: c.percentile(0.5),
         p90: c.percentile(0.9),

@@ -13,6 +13,7 @@
  * @module
  */
 
+import type { DeflateCodecFactory } from "./ws/codec.ts";
 import type { TlsInfo, TlsSettings } from "./tls.ts";
 import type { RequestHead } from "./http/parser.ts";
 import type { BodySource } from "./fetch/body.ts";
@@ -187,4 +188,10 @@ export interface Transport {
    * leave it out.
    */
   onSignals?(signals: readonly ("SIGTERM" | "SIGINT")[], handler: () => void): () => void;
+  /**
+   * Optional: the permessage-deflate codec (RFC 7692) WebSockets use when
+   * `websocket.perMessageDeflate` is on; without it the extension is
+   * never agreed.
+   */
+  webSocketDeflate?: DeflateCodecFactory;
 }

@@ -40,8 +40,10 @@ export interface ServerStats {
     shed: number;
     aborted: number;
   };
-  /** Bytes read from and written to sockets. */
+  /** Bytes read from and written to sockets (HTTP; a WebSocket's bytes after its 101 are under `webSockets`). */
   bytes: { in: number; out: number };
+  /** WebSockets: open now, opened, upgrades refused (503), and messages and wire bytes each way. */
+  webSockets: { open: number; total: number; refused: number; messagesIn: number; messagesOut: number; bytesIn: number; bytesOut: number };
   /** Latency from parsed head to response handed to the socket; `buckets` match `LATENCY_BUCKETS_MS` plus one overflow bucket. */
   latencyMs: { p50: number; p90: number; p99: number; max: number; count: number; buckets: number[] };
 }
@@ -124,6 +126,7 @@ export function emptyStats(): ServerStats {
       aborted: 0,
     },
     bytes: { in: 0, out: 0 },
+    webSockets: { open: 0, total: 0, refused: 0, messagesIn: 0, messagesOut: 0, bytesIn: 0, bytesOut: 0 },
     latencyMs: { p50: 0, p90: 0, p99: 0, max: 0, count: 0, buckets: new Array<number>(LATENCY_BUCKETS_MS.length + 1).fill(0) },
   };
 }
@@ -181,6 +184,7 @@ export function countersOnly(stats: ServerStats): ServerStats {
   for (const k of Object.keys(s.connections.byState) as (keyof ServerStats["connections"]["byState"])[]) s.connections.byState[k] = 0;
   s.requests.inFlight = 0;
   s.requests.queued = 0;
+  if (s.webSockets !== undefined) s.webSockets.open = 0;
   s.uptimeMs = 0;
   return s;
 }
@@ -215,6 +219,18 @@ export function toPrometheus(stats: ServerStats, prefix = "anyserve"): string {
   metric("requests_aborted_total", "counter", "Requests whose client went away first.", [["", stats.requests.aborted]]);
   metric("bytes_received_total", "counter", "Bytes read from clients.", [["", stats.bytes.in]]);
   metric("bytes_sent_total", "counter", "Bytes written to clients.", [["", stats.bytes.out]]);
+  const ws = stats.webSockets ?? emptyStats().webSockets;
+  metric("websockets_open", "gauge", "Open WebSockets.", [["", ws.open]]);
+  metric("websockets_total", "counter", "WebSockets opened.", [["", ws.total]]);
+  metric("websockets_refused_total", "counter", "WebSocket upgrades refused (503).", [["", ws.refused]]);
+  metric("websocket_messages_total", "counter", "WebSocket messages by direction.", [
+    [`{direction="in"}`, ws.messagesIn],
+    [`{direction="out"}`, ws.messagesOut],
+  ]);
+  metric("websocket_bytes_total", "counter", "WebSocket wire bytes after the 101, by direction.", [
+    [`{direction="in"}`, ws.bytesIn],
+    [`{direction="out"}`, ws.bytesOut],
+  ]);
   lines.push(
     `# HELP ${prefix}_request_duration_seconds Time from a parsed head to the last response byte handed to the socket.`,
     `# TYPE ${prefix}_request_duration_seconds histogram`,

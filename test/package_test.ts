@@ -7,7 +7,7 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync, spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { readFileSync } from "node:fs";
@@ -60,6 +60,8 @@ describe("npm package", { skip: isNode ? false : "drives every runtime itself; r
     const tarball = join(dir, out.trim().split("\n").pop()!);
     writeFileSync(join(dir, "package.json"), JSON.stringify({ name: "consumer", private: true, type: "module" }));
     execFileSync("npm", ["install", "--silent", "--no-audit", "--no-fund", tarball], { cwd: dir, stdio: ["ignore", "ignore", "inherit"] });
+    // Hono is a peer dependency (anyserve/hono builds on hono/ws): the consumer brings its own; here, ours.
+    symlinkSync(join(root, "node_modules", "hono"), join(dir, "node_modules", "hono"), "dir");
     writeFileSync(join(dir, "esm.mjs"), ESM);
     writeFileSync(join(dir, "cjs.cjs"), CJS);
     writeFileSync(join(dir, "names.mjs"), ESM_NAMES);

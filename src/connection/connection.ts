@@ -36,7 +36,7 @@ import { BODY_ERROR, RequestBody } from "./request_body.ts";
 import { type ResponseTarget, takeResponse } from "./response.ts";
 import { keepAliveLine, writeContinue, writeReady, writeStreamStart, writeSwitchingProtocols } from "./serialize.ts";
 import { pump, type PumpTarget } from "./pump.ts";
-import type { Protocol, ProtocolEvents, Upgradable } from "./protocol.ts";
+import { offerUpgrade, type Protocol, type ProtocolEvents, type Upgradable } from "./protocol.ts";
 
 /** Where a connection is in its life; see the module doc. */
 export type ConnectionState = "idle" | "reading" | "processing" | "writing" | "closing";
@@ -76,6 +76,8 @@ export interface ConnectionHost {
   orphan(ex: Exchange): void;
   /** The socket is gone. */
   connectionClosed(conn: Connection): void;
+  /** The server's WebSockets (`src/ws/hub.ts`), reached through `Upgradable.webSockets`. */
+  readonly webSockets?: unknown;
 }
 
 /**
@@ -621,12 +623,29 @@ export class Connection implements SocketEvents, BodyOwner, ExchangeOwner, Respo
     return false;
   }
 
+  /** See `Upgradable.refuseUpgrade`. */
+  refuseUpgrade(request: Request, response: Response): void {
+    for (const ex of this.#pipeline) {
+      if ((ex.request as unknown) === request) {
+        if (ex.state === PENDING && ex.upgrade === null) ex.refusal = response;
+        return;
+      }
+    }
+  }
+
+  get webSockets(): unknown {
+    return this.#host.webSockets;
+  }
+
   /** The 101 is written: HTTP is over; the protocol owns the socket. */
   #switchProtocols(ex: Exchange): void {
     const buffered = this.#pending ?? EMPTY_BYTES;
     this.#pending = null;
     this.#ending = true;
     this.#head.stop();
+    // HTTP's per-connection caches are not needed again: an idle WebSocket holds less.
+    this.#urls = null;
+    this.#info = null;
     // The reading gate is the protocol's now.
     this.#pausedForBody = this.#pausedForPipeline = this.#pausedForWrite = false;
     if (this.#socketPaused) {
@@ -648,6 +667,7 @@ export class Connection implements SocketEvents, BodyOwner, ExchangeOwner, Respo
       this.#unrepresentable(ex);
       return;
     }
+    if (ex.head.upgrade) offerUpgrade(ex.request, this);
     const priority = host.options.priority;
     if (priority !== undefined) {
       try {
@@ -701,7 +721,7 @@ export class Connection implements SocketEvents, BodyOwner, ExchangeOwner, Respo
     const request = ex.request!;
     // Inside data() the clock was just read; a queued request admitted later reads it now.
     ex.runAt = this.#inData ? this.lastActive : performance.now();
-    let result: Response | Promise<Response>;
+    let result: Response | void | undefined | Promise<Response | void | undefined>;
     try {
       result = host.options.fetch(request, this.#env(), host.ctx);
     } catch (e) {
@@ -709,7 +729,7 @@ export class Connection implements SocketEvents, BodyOwner, ExchangeOwner, Respo
       ex.failed = true;
       result = host.handlerFailed(e);
     }
-    if (result !== null && typeof (result as Promise<Response>)?.then === "function") {
+    if (result != null && typeof (result as Promise<Response>).then === "function") {
       ex.running = true;
       (result as Promise<Response>).then(
         (r) => {

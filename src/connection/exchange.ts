@@ -90,6 +90,8 @@ export class Exchange implements Job {
   impliedType: string | null = null;
   /** Set by `Connection.upgrade`: answer 101 and hand the socket over. */
   upgrade: Upgrade | null = null;
+  /** Set by `Connection.refuseUpgrade`: the answer to a refused handshake. */
+  refusal: Response | null = null;
 
   constructor(conn: ExchangeOwner, head: RequestHead, body: BodySource | null) {
     this.conn = conn;

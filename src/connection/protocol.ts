@@ -68,6 +68,33 @@ export interface Protocol {
 /** What a connection offers core code through the env object. */
 export interface Upgradable {
   upgrade(request: Request, protocol: Protocol, headers?: readonly (readonly [string, string])[]): boolean;
+  /**
+   * The handshake of `request` was refused (bad version, overload): unless
+   * the handler answers it with a 4xx of its own, `response` (the RFC's 426
+   * or 400, or a 503) goes out instead of the handler's answer, which may be
+   * `undefined` (a Bun-style handler's `if (server.upgrade(req)) return;`).
+   */
+  refuseUpgrade(request: Request, response: Response): void;
+  /** The server's WebSockets (`src/ws/hub.ts`), for `env.upgrade` / `env.publish`. */
+  readonly webSockets: unknown;
+}
+
+/**
+ * Requests asking for an upgrade, each with its connection, so that an API
+ * given only the request (`upgradeWebSocket(request)`, `server.upgrade(request)`)
+ * finds it. Only requests with `Connection: upgrade` are entered; the map
+ * holds them weakly.
+ */
+const UPGRADE_REQUESTS = new WeakMap<object, Upgradable>();
+
+/** Called by a connection for each request with `Connection: upgrade` it hands to its handler. */
+export function offerUpgrade(request: object, conn: Upgradable): void {
+  UPGRADE_REQUESTS.set(request, conn);
+}
+
+/** The connection that received `request` (one entered by {@linkcode offerUpgrade}), if any. */
+export function upgradableOf(request: object): Upgradable | undefined {
+  return UPGRADE_REQUESTS.get(request);
 }
 
 /**

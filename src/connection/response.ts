@@ -51,6 +51,19 @@ export function takeResponse(ex: Exchange, res: Response, target: ResponseTarget
     res?.body?.cancel().catch(() => {});
     return;
   }
+  if (ex.upgrade === null && ex.refusal !== null && !(typeof res?.status === "number" && res.status >= 400 && res.status < 500)) {
+    // A refused handshake gets the RFC's answer (or the 503) unless the
+    // handler chose a 4xx of its own; the handler's answer is dropped.
+    res?.body?.cancel().catch(() => {});
+    res = ex.refusal;
+  }
+  if (ex.upgrade !== null && (res === undefined || res === null)) {
+    // `if (server.upgrade(req)) return;`: the 101 needs no Response.
+    ex.status = 101;
+    ex.state = READY;
+    target.responseReady(ex);
+    return;
+  }
   // Duck-typed, so a Response from another realm or fetch implementation
   // (an `undici` import, say) is served too.
   if (!(res instanceof Response) && !(typeof (res as Response | null)?.status === "number" && typeof (res as Response).headers?.forEach === "function")) {

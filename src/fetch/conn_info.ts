@@ -57,6 +57,26 @@ export interface ConnInfo {
   readonly incoming: {
     socket: { remoteAddress: string; remotePort: number; remoteFamily: "IPv4" | "IPv6" };
   };
+  /**
+   * Bun's `server.upgrade(request, { data, headers })`: switches `request`'s
+   * connection to a WebSocket served by the `websocket` option's handlers
+   * once the handler returns (its result may then be `undefined`). False
+   * when `request` is not a valid handshake this server can take (the
+   * client then gets the RFC's 426/400, or a 503 over a limit, unless the
+   * handler answers with a 4xx of its own).
+   */
+  upgrade(request: Request, options?: { data?: unknown; headers?: HeadersInit }): boolean;
+  /** Bun's `server.publish(topic, data, compress?)`: to every socket subscribed to `topic`. */
+  publish(topic: string, data: string | ArrayBufferView | ArrayBuffer, compress?: boolean): number;
+  /** Bun's `server.subscriberCount(topic)`. */
+  subscriberCount(topic: string): number;
+}
+
+/** What the server's WebSockets offer env (`src/ws/hub.ts`); structural, so this file imports nothing. */
+interface WebSocketSide {
+  bunUpgrade(request: Request, options?: { data?: unknown; headers?: HeadersInit }): boolean;
+  publish(topic: string, data: string | ArrayBufferView | ArrayBuffer, compress?: boolean): number;
+  subscriberCount(topic: string): number;
 }
 
 /**
@@ -117,6 +137,24 @@ class ConnectionInfo implements ConnInfo {
 
   requestIP(_request?: Request): SocketAddress {
     return { address: this.#remoteAddress, port: this.#remotePort, family: familyOf(this.#remoteAddress) };
+  }
+
+  #ws(): WebSocketSide {
+    const ws = (this[CONNECTION_OF] as { webSockets?: WebSocketSide } | null)?.webSockets;
+    if (ws === undefined) throw new TypeError("WebSockets need a request served by an anyserve server");
+    return ws;
+  }
+
+  upgrade(request: Request, options?: { data?: unknown; headers?: HeadersInit }): boolean {
+    return this.#ws().bunUpgrade(request, options);
+  }
+
+  publish(topic: string, data: string | ArrayBufferView | ArrayBuffer, compress?: boolean): number {
+    return this.#ws().publish(topic, data, compress);
+  }
+
+  subscriberCount(topic: string): number {
+    return this.#ws().subscriberCount(topic);
   }
 
   get incoming(): ConnInfo["incoming"] {

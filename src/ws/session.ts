@@ -103,7 +103,10 @@ export interface WebSocketOptions {
 /** The application's callbacks (Bun's `websocket` object shape). */
 export interface WebSocketHandler<T = unknown> {
   open?(ws: WebSocketSession<T>): void;
-  /** Text arrives as a string, binary as a Uint8Array the handler may keep. */
+  /**
+   * Text arrives as a string, binary as a Uint8Array the handler may keep,
+   * whose `buffer` holds exactly the message (as Bun's Buffer does).
+   */
   message?(ws: WebSocketSession<T>, message: string | Uint8Array): void | Promise<void>;
   /** The socket went below its high-water mark after `send` returned -1. */
   drain?(ws: WebSocketSession<T>): void;
@@ -113,6 +116,21 @@ export interface WebSocketHandler<T = unknown> {
   pong?(ws: WebSocketSession<T>, data: Uint8Array): void;
   /** A handler threw or its promise rejected. Default: `console.error`. */
   error?(ws: WebSocketSession<T>, error: unknown): void;
+}
+
+/**
+ * What a session tells the server it belongs to (`src/ws/hub.ts`): its end,
+ * and its topics for `subscribe` / `publish`.
+ */
+export interface SessionOwner {
+  /** The session took over its socket (after the 101). */
+  sessionOpened(ws: WebSocketSession<any>): void;
+  /** The session is closed (after its close handler ran). */
+  sessionClosed(ws: WebSocketSession<any>, code: number): void;
+  subscribe(ws: WebSocketSession<any>, topic: string): void;
+  unsubscribe(ws: WebSocketSession<any>, topic: string): void;
+  /** Sends to every subscriber of `topic` but `except`; returns like `send`. */
+  publish(topic: string, message: string | ArrayBufferView | ArrayBuffer, compress: boolean, except: WebSocketSession<any> | null): number;
 }
 
 /** What the handshake agreed on (see `acceptUpgrade`). */
@@ -140,6 +158,11 @@ export class WebSocketSession<T = unknown> implements Protocol, FrameHandler {
   messagesOut = 0;
   bytesIn = 0;
   bytesOut = 0;
+
+  /** @internal The server this session belongs to, if any (topics, statistics). */
+  _owner: SessionOwner | null = null;
+  /** @internal Topics subscribed to (see {@linkcode subscribe}). */
+  _topics: Set<string> | null = null;
 
   #socket: Socket | null = null;
   #handler: WebSocketHandler<T>;
@@ -205,6 +228,7 @@ export class WebSocketSession<T = unknown> implements Protocol, FrameHandler {
   attach(socket: Socket, buffered: Uint8Array): ProtocolEvents {
     this.#socket = socket;
     this.readyState = OPEN;
+    this._owner?.sessionOpened(this);
     if (this.#deflateParams !== null && this.#deflateFactory) this.#codec = this.#deflateFactory(this.#deflateParams);
     this.#corked++;
     try {
@@ -321,6 +345,78 @@ export class WebSocketSession<T = unknown> implements Protocol, FrameHandler {
     return this.#send(OP_BINARY, toBytes(data), compress);
   }
 
+  /** Subscribes to `topic` (Bun's `ws.subscribe`): `publish` to it reaches this socket. */
+  subscribe(topic: string): void {
+    if (this.readyState === CLOSED) return;
+    const owner = this.#ownerOrThrow();
+    (this._topics ??= new Set()).add(topic);
+    owner.subscribe(this, topic);
+  }
+
+  /** Unsubscribes from `topic`. */
+  unsubscribe(topic: string): void {
+    if (this._topics?.delete(topic)) this._owner?.unsubscribe(this, topic);
+  }
+
+  /** True when subscribed to `topic`. */
+  isSubscribed(topic: string): boolean {
+    return this._topics?.has(topic) === true;
+  }
+
+  /** The topics subscribed to. */
+  get subscriptions(): string[] {
+    return this._topics === null ? [] : [...this._topics];
+  }
+
+  /**
+   * Sends `message` to every subscriber of `topic` except this socket (Bun's
+   * `ws.publish`; with the server's `publishToSelf`, this socket too).
+   * Returns like {@linkcode send} summed over the subscribers: 0 when
+   * nothing was sent, -1 when some socket is over its high-water mark.
+   */
+  publish(topic: string, message: string | ArrayBufferView | ArrayBuffer, compress = true): number {
+    if (this.readyState !== OPEN) return 0;
+    return this.#ownerOrThrow().publish(topic, message, compress, this);
+  }
+
+  /** {@linkcode publish} for text. */
+  publishText(topic: string, text: string, compress = true): number {
+    return this.publish(topic, text, compress);
+  }
+
+  /** {@linkcode publish} for bytes. */
+  publishBinary(topic: string, data: ArrayBufferView | ArrayBuffer, compress = true): number {
+    return this.publish(topic, data, compress);
+  }
+
+  #ownerOrThrow(): SessionOwner {
+    if (this._owner === null) throw new TypeError("WebSocket topics need a socket upgraded by an anyserve server");
+    return this._owner;
+  }
+
+  /**
+   * @internal Sends a frame built once for several sockets (`publish`):
+   * uncompressed, never mutated, not in the shared slab. Returns like `send`.
+   */
+  _sendFrame(frame: Uint8Array): number {
+    if (this.readyState !== OPEN) return 0;
+    if (this.#backpressured && this.bufferedAmount + frame.length > this.#limit) {
+      if (this.#closeOnLimit) {
+        this.#reason = "backpressure limit";
+        this.terminate();
+      }
+      return 0;
+    }
+    this.messagesOut++;
+    this.bytesOut += frame.length;
+    return this.#write(frame);
+  }
+
+  /** True when permessage-deflate is on for this socket (its frames cannot be shared). */
+  get compressed(): boolean {
+    return this.#codec !== null;
+  }
+
   /** Sends a ping (payload at most 125 bytes). Returns like {@linkcode send}. */
   ping(data?: string | ArrayBufferView | ArrayBuffer): number {
     if (this.readyState !== OPEN) return 0;
@@ -403,7 +499,7 @@ export class WebSocketSession<T = unknown> implements Protocol, FrameHandler {
     if (handler === undefined) return;
     let result: void | Promise<void>;
     try {
-      result = handler.call(this.#handler, this, binary ? payload : decoder.decode(payload));
+      result = handler.call(this.#handler, this, binary ? ownBuffer(payload) : decoder.decode(payload));
     } catch (e) {
       this.#error(e);
       return;
@@ -500,6 +596,7 @@ export class WebSocketSession<T = unknown> implements Protocol, FrameHandler {
     } catch (e) {
       this.#error(e);
     }
+    this._owner?.sessionClosed(this, this.#code);
   }
 
   #error(e: unknown): void {
@@ -553,7 +650,7 @@ export class WebSocketSession<T = unknown> implements Protocol, FrameHandler {
     }
     writeFrameHead(out, op, n, rsv1, true);
     const head = this.#write(out.take());
-    const body = this.#write(owned ? payload : payload.slice());
+    const body = this.#write(owned ? payload : copy(payload));
     return head < 0 || body < 0 ? -1 : head + body;
   }
 
@@ -618,6 +715,20 @@ class SessionEvents implements ProtocolEvents {
   shutdown(): void {
     this.#s._shutdown();
   }
+}
+
+/**
+ * A message whose `buffer` is exactly its bytes: Bun hands out such a
+ * Buffer, and code written for it (`hono/bun` among others) reads
+ * `message.buffer`. A view into a larger read is copied.
+ */
+function ownBuffer(b: Uint8Array): Uint8Array {
+  return b.byteOffset === 0 && b.byteLength === b.buffer.byteLength ? b : copy(b);
+}
+
+/** A copy in memory of its own (a Node `Buffer`'s `slice` would be a view). */
+function copy(b: Uint8Array): Uint8Array {
+  return Uint8Array.prototype.slice.call(b);
 }
 
 function toBytes(data: ArrayBufferView | ArrayBuffer): Uint8Array {

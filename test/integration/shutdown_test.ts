@@ -89,7 +89,7 @@ describe("graceful shutdown on SIGTERM (single process)", { skip }, () => {
         assert.ok(tally.complete > 0);
         assert.equal(tally.truncated, 0, `responses cut short: ${JSON.stringify(tally)}`);
         assert.equal(tally.unanswered, 0, `requests got no answer: ${JSON.stringify(tally)}`);
-        assert.match(out, /closed \{"finished":\d+,"cut":0\}/);
+        assert.match(out, /closed \{"finished":\d+,"cut":0,"webSockets":\{"closed":0,"cut":0\}\}/);
         const after = await new Promise<boolean>((r) => {
           const s = net.connect({ port, host: "127.0.0.1" }, () => {
             s.destroy();

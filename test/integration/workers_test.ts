@@ -235,7 +235,7 @@ describe("workers: serve({ workers: 2 }) across processes", { skip }, () => {
         assert.ok(exitedAt - signalledAt < SHUTDOWN_MS + 3000, `exit took ${exitedAt - signalledAt} ms`);
         t.diagnostic(`${runtime}: SIGTERM under load: ${JSON.stringify(result)}, exit after ${exitedAt - signalledAt} ms`);
         assert.equal(result.broken, 0, `no response cut short (${JSON.stringify(result)})`);
-        assert.match(app.lines.join("\n"), /^closed \{"finished":\d+,"cut":0\}$/m);
+        assert.match(app.lines.join("\n"), /^closed \{"finished":\d+,"cut":0,"webSockets":\{"closed":0,"cut":0\}\}$/m);
         // After the primary is gone nothing listens.
         assert.equal(await pidOf(port), null);
       } finally {

@@ -235,7 +235,7 @@ describe("behind nginx: SIGTERM under POST load", { skip }, () => {
         console.log(`${runtime} behind nginx, ${CYCLES} restarts: ${JSON.stringify({ ...tally, nginxUpstreamErrors: premature.length })}`);
         for (const o of outcomes) {
           assert.equal(o.code, 0, "anyserve did not exit cleanly on SIGTERM");
-          assert.match(o.out, /closed \{"finished":\d+,"cut":0\}/);
+          assert.match(o.out, /closed \{"finished":\d+,"cut":0,"webSockets":\{"closed":0,"cut":0\}\}/);
         }
         assert.ok(outcomes.every((o, i) => o.primaryBefore > (outcomes[i - 1]?.primaryBefore ?? 0)), `anyserve took no request in some run: ${JSON.stringify(outcomes)}`);
         assert.ok(tally.backup > 0, `the backup took no request after anyserve stopped: ${JSON.stringify(tally)}`);
