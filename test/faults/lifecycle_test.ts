@@ -225,7 +225,7 @@ describe("faults: what the server counts", () => {
     const soon = client(server.port, "GET /soon HTTP/1.1\r\nHost: x\r\n\r\n");
     await until(() => started === 4, 3000, "every handler runs");
     const summary = await server.close({ deadlineMs: 600 });
-    assert.deepEqual(summary, { finished: 1, cut: 3 });
+    assert.deepEqual(summary, { finished: 1, cut: 3, webSockets: { closed: 0, cut: 0 } });
     assert.equal(parseResponses(soon.text()).length, 1);
     for (const c of clients) {
       await c.closed;
