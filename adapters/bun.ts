@@ -14,7 +14,7 @@ import type { Server } from "../src/server.ts";
 import { serveWith } from "../src/serve.ts";
 import type { ServeOptions } from "../src/options.ts";
 import type { ClusterTransport } from "../src/process.ts";
-import { onProcessSignals } from "./_node_api/process_ipc.ts";
+import { onProcessSignals, writeStdout } from "./_node_api/process_ipc.ts";
 import { listenBun } from "./bun/listener.ts";
 import { peek } from "./bun/peek.ts";
 import { bunProcesses } from "./bun/process.ts";
@@ -30,6 +30,7 @@ export const bunTransport: ClusterTransport = {
   runtime: "bun",
   peek,
   onSignals: onProcessSignals,
+  writeOut: writeStdout,
   processes: bunProcesses(),
   listen: listenBun,
 };

@@ -14,7 +14,7 @@ import type { Server } from "../src/server.ts";
 import { serveWith } from "../src/serve.ts";
 import type { ServeOptions } from "../src/options.ts";
 import type { ClusterTransport } from "../src/process.ts";
-import { onProcessSignals } from "./_node_api/process_ipc.ts";
+import { onProcessSignals, writeStdout } from "./_node_api/process_ipc.ts";
 import { listenNode } from "./node/listener.ts";
 import { nodeProcesses } from "./node/process.ts";
 export type { ClusterServer, WorkerInfo } from "../src/cluster.ts";
@@ -29,6 +29,7 @@ export type { ClusterTransport, PrimaryChannel, ProcessControl, WorkerEvents, Wo
 export const nodeTransport: ClusterTransport = {
   runtime: "node",
   onSignals: onProcessSignals,
+  writeOut: writeStdout,
   processes: nodeProcesses(),
   listen: listenNode,
 };

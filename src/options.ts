@@ -6,6 +6,8 @@
 
 import type { ConnInfo } from "./fetch/conn_info.ts";
 import { type OverloadStrategy, STRATEGIES } from "./backpressure.ts";
+import type { HealthOptions } from "./health.ts";
+import type { AccessLogOption } from "./access_log.ts";
 
 /** What `executionCtx` offers a handler (the shape Hono and Workers expect). */
 export interface ExecutionContext {
@@ -104,6 +106,17 @@ export interface ServeOptions {
    * @default undefined (one process, no supervisor)
    */
   workers?: number | "auto";
+  /**
+   * Health and readiness routes answered before `fetch` (`true`: `/healthz`
+   * and `/readyz`); see `src/health.ts`. @default undefined (off)
+   */
+  health?: HealthOptions | boolean;
+  /**
+   * One line per request: `true` or `"json"` (JSON lines on stdout),
+   * `"common"` (Common Log Format on stdout), or a function given each
+   * line's fields. See `src/access_log.ts`. @default undefined (off)
+   */
+  accessLog?: AccessLogOption;
 }
 
 /** Every option resolved to a value. */

@@ -29,7 +29,7 @@ export type WorkerMessage =
   | { t: "closed"; finished: number; cut: number };
 
 /** What the primary tells a worker. */
-export type PrimaryMessage = { t: "close"; deadlineMs: number };
+export type PrimaryMessage = { t: "close"; deadlineMs: number; lingerMs?: number };
 
 /** Encodes a message as one line (no newline). */
 export function encodeMessage(message: WorkerMessage | PrimaryMessage): string {

@@ -146,3 +146,32 @@ describe(`anyserve command errors on ${runtime}`, () => {
     }
   });
 });
+
+describe(`anyserve command: --health and --access-log on ${runtime}`, () => {
+  it("answers probes and writes JSON access lines to stdout", async () => {
+    const run = startCli(["--hostname", "127.0.0.1", "--port", "0", "--health", "--access-log", "json", fixture("function_app.ts")]);
+    try {
+      const port = await run.listening;
+      assert.equal(await get(port, "/readyz"), "200 ready\n");
+      assert.equal(await get(port, "/q?x=1"), "200 function");
+      const deadline = Date.now() + 5000;
+      while (!run.stdout().includes("/q?x=1") && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      const lines = run.stdout().trim().split("\n").map((l) => JSON.parse(l));
+      const q = lines.find((l) => l.target === "/q?x=1");
+      assert.ok(q, run.stdout());
+      assert.equal(q.status, 200);
+      assert.equal(q.method, "GET");
+      assert.equal(q.bytes, 8);
+      assert.equal(q.remoteAddress, "127.0.0.1");
+    } finally {
+      run.child.kill("SIGTERM");
+      await run.exited;
+    }
+  });
+
+  it("names the flag of a bad --access-log", async () => {
+    const r = await runCliToEnd(["--access-log", "xml", fixture("function_app.ts")]);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /^anyserve: --access-log: Invalid accessLog "xml"/m);
+  });
+});

@@ -24,7 +24,7 @@ export interface CliArgs {
   /** Restart on file change. */
   watch: boolean;
   /** Options from flags and the environment (only those given). */
-  options: Record<string, number | string>;
+  options: Record<string, number | string | boolean>;
 }
 
 /** One option the command can set. */
@@ -36,7 +36,7 @@ export interface CliOption {
   /** The environment variable. */
   env: string;
   /** How the value is read. */
-  kind: "int" | "ratio" | "string" | "workers";
+  kind: "int" | "ratio" | "string" | "workers" | "switch";
   /** The default, for the help text. */
   fallback: string;
 }
@@ -51,6 +51,8 @@ export const CLI_OPTIONS: readonly CliOption[] = (() => {
     // Not HOSTNAME: shells set that to the machine's name.
     { name: "hostname", flag: "--hostname", env: "ANYSERVE_HOSTNAME", kind: "string", fallback: DEFAULTS.hostname },
     { name: "workers", flag: "--workers", env: "ANYSERVE_WORKERS", kind: "workers", fallback: "(one process)" },
+    { name: "health", flag: "--health", env: "ANYSERVE_HEALTH", kind: "switch", fallback: "off (/healthz, /readyz)" },
+    { name: "accessLog", flag: "--access-log", env: "ANYSERVE_ACCESS_LOG", kind: "string", fallback: "off (json|common)" },
   ];
   for (const [name, value] of Object.entries(DEFAULTS)) {
     if (name === "port" || name === "hostname") continue;
@@ -62,8 +64,12 @@ export const CLI_OPTIONS: readonly CliOption[] = (() => {
 
 const BY_FLAG = new Map(CLI_OPTIONS.map((o) => [o.flag, o]));
 
-function parseValue(option: CliOption, raw: string, from: string): number | string {
+function parseValue(option: CliOption, raw: string, from: string): number | string | boolean {
   switch (option.kind) {
+    case "switch":
+      if (raw === "1" || raw === "true") return true;
+      if (raw === "0" || raw === "false") return false;
+      throw new UsageError(`${from} must be 1 or 0, got "${raw}"`);
     case "string":
       if (raw === "") throw new UsageError(`${from} needs a value`);
       return raw;
@@ -90,7 +96,7 @@ function parseValue(option: CliOption, raw: string, from: string): number | stri
  * @throws {UsageError} on an unknown flag, a missing or bad value, or no entry
  */
 export function parseArgs(argv: readonly string[], env: (name: string) => string | undefined): CliArgs {
-  const options: Record<string, number | string> = {};
+  const options: Record<string, number | string | boolean> = {};
   let entry = "";
   let watch = false;
   for (const o of CLI_OPTIONS) {
@@ -111,7 +117,8 @@ export function parseArgs(argv: readonly string[], env: (name: string) => string
       const option = BY_FLAG.get(flag);
       if (option === undefined) throw new UsageError(`unknown option ${flag}: see anyserve --help`);
       let raw: string;
-      if (eq >= 0) raw = arg.slice(eq + 1);
+      if (option.kind === "switch" && eq < 0) raw = "1";
+      else if (eq >= 0) raw = arg.slice(eq + 1);
       else {
         if (i + 1 >= argv.length) throw new UsageError(`${flag} needs a value`);
         raw = argv[++i];
@@ -134,7 +141,7 @@ export function flagOf(name: string): string | undefined {
 /** `anyserve --help`. */
 export function helpText(version: string): string {
   const rows = CLI_OPTIONS.map((o) => {
-    const value = o.kind === "string" ? " <text>" : o.kind === "workers" ? " <n|auto>" : " <n>";
+    const value = o.kind === "switch" ? "" : o.name === "accessLog" ? " <format>" : o.kind === "string" ? " <text>" : o.kind === "workers" ? " <n|auto>" : " <n>";
     return [`  ${o.flag}${value}`, `${o.env}`, o.fallback];
   });
   const w0 = Math.max(...rows.map((r) => r[0].length));

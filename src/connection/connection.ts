@@ -19,6 +19,7 @@
  * @module
  */
 
+import type { AccessLog } from "../access_log.ts";
 import type { Socket, SocketEvents } from "../socket.ts";
 import type { ExecutionContext, ResolvedOptions } from "../options.ts";
 import { BodySource, type BodyOwner } from "../fetch/body.ts";
@@ -54,6 +55,8 @@ export interface ConnectionHost {
   readonly closing: boolean;
   /** Counters to bump. */
   readonly counters: StatsCounters;
+  /** The access log, or null when off (the only cost then: this check per answered request). */
+  readonly accessLog: AccessLog | null;
   /** True while the server as a whole must not read (overload, `slow_down`). */
   readonly gated: boolean;
   /** A request is parsed: may it run now? */
@@ -724,8 +727,19 @@ export class Connection implements SocketEvents, BodyOwner, ExchangeOwner, Respo
     }
     if (answered) {
       this.requestCount++;
-      this.#host.counters.record(ex.status, (this.#finishedAt ||= performance.now()) - ex.startedAt);
+      const duration = (this.#finishedAt ||= performance.now()) - ex.startedAt;
+      this.#host.counters.record(ex.status, duration);
+      const log = this.#host.accessLog;
+      if (log !== null) this.#logAccess(log, ex, duration);
     }
+  }
+
+  /** One access-log line for an answered exchange (only with `accessLog` on). */
+  #logAccess(log: AccessLog, ex: Exchange, duration: number): void {
+    const h = ex.head;
+    let target = "";
+    for (let i = h.targetStart; i < h.targetEnd; i++) target += String.fromCharCode(h.buf[i]);
+    log.record(h.method, target, h.minor, ex.status, ex.chunkBytes, duration, this.socket.remoteAddress);
   }
 
   /** After a response went out: drain the leftover body, and read again. */
