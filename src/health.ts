@@ -14,15 +14,14 @@
  * @module
  */
 
-import type { FetchHandler } from "./options.ts";
-import type { Server, ServerState } from "./server.ts";
+import type { FetchHandler, HealthOptions } from "./options.ts";
 
-/** What `health` accepts. */
-export interface HealthOptions {
-  /** Liveness path answered with the stats summary. @default "/healthz" */
-  path?: string;
-  /** Readiness path: 200 while ready, 503 while starting or draining. @default "/readyz" */
-  ready?: string;
+export type { HealthOptions } from "./options.ts";
+
+/** What a probe reads: a `Server` (typed by shape, so this module needs not import `server.ts`). */
+export interface ProbeTarget {
+  readonly state: "starting" | "ready" | "draining" | "closed";
+  stats(): object;
 }
 
 function checkPath(name: string, value: unknown, fallback: string): string {
@@ -47,7 +46,7 @@ function pathOf(url: string): string {
  * @param server the server answering (read when a probe arrives)
  * @throws {TypeError} when a path does not start with "/"
  */
-export function withHealth(fetch: FetchHandler, health: HealthOptions | true, server: () => Server | undefined): FetchHandler {
+export function withHealth(fetch: FetchHandler, health: HealthOptions | true, server: () => ProbeTarget | undefined): FetchHandler {
   const h = health === true ? {} : health;
   if (h === null || typeof h !== "object") throw new TypeError(`Invalid health "${String(health)}": expected { path, ready } or true`);
   const live = checkPath("path", h.path, "/healthz");
@@ -57,7 +56,7 @@ export function withHealth(fetch: FetchHandler, health: HealthOptions | true, se
     // Cheap first test: only paths of the right length are parsed further.
     const path = pathOf(url);
     if (path === ready) {
-      const state: ServerState = server()?.state ?? "starting";
+      const state = server()?.state ?? "starting";
       if (state === "ready") return new Response("ready\n", { headers: { "content-type": "text/plain", "cache-control": "no-store" } });
       return new Response(state + "\n", { status: 503, headers: { "content-type": "text/plain", "cache-control": "no-store", connection: "close" } });
     }

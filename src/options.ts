@@ -6,7 +6,6 @@
 
 import type { ConnInfo } from "./fetch/conn_info.ts";
 import { type OverloadStrategy, STRATEGIES } from "./backpressure.ts";
-import type { HealthOptions } from "./health.ts";
 import type { AccessLogOption } from "./access_log.ts";
 
 /** What `executionCtx` offers a handler (the shape Hono and Workers expect). */
@@ -25,6 +24,14 @@ export type FetchHandler = (
   env: ConnInfo,
   ctx: ExecutionContext,
 ) => Response | Promise<Response>;
+
+/** What `health` accepts (served by `src/health.ts`). */
+export interface HealthOptions {
+  /** Liveness path answered with the stats summary. @default "/healthz" */
+  path?: string;
+  /** Readiness path: 200 while ready, 503 while starting or draining. @default "/readyz" */
+  ready?: string;
+}
 
 /** What {@linkcode serve} accepts. */
 export interface ServeOptions {
