@@ -297,8 +297,10 @@ class ServerImpl implements Server, ConnectionHost {
     this.#lingering = true;
     const start = performance.now();
     this.#lastAcceptAt = start;
-    // Clients on connections we hold move off now, so they stop arriving sooner.
-    for (const conn of [...this.#pool]) conn.shutdown();
+    // Connections we hold are not shut here: with `closing` set, each one's
+    // next response says `Connection: close`, so a busy client moves off
+    // after an answer instead of racing a FIN on an idle connection with its
+    // next request. What is still open after the linger is shut as in any close.
     while (true) {
       const now = performance.now();
       const quietFor = now - this.#lastAcceptAt;

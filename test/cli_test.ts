@@ -5,7 +5,9 @@
  */
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import process from "node:process";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { ROOT, runCliToEnd, runtime, startCli } from "./helpers/cli_proc.ts";
@@ -173,5 +175,28 @@ describe(`anyserve command: --health and --access-log on ${runtime}`, () => {
     const r = await runCliToEnd(["--access-log", "xml", fixture("function_app.ts")]);
     assert.equal(r.code, 2);
     assert.match(r.stderr, /^anyserve: --access-log: Invalid accessLog "xml"/m);
+  });
+});
+
+describe(`anyserve --watch on ${runtime}`, () => {
+  it("reloads onto a new worker when a file in the entry's directory changes", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "anyserve-watch-"));
+    const entry = join(dir, "app.ts");
+    writeFileSync(entry, `import process from "node:process";\nexport default () => new Response(String(process.pid));\n`);
+    const run = startCli(["--watch", "--hostname", "127.0.0.1", "--port", "0", entry]);
+    try {
+      const port = await run.listening;
+      const first = await get(port);
+      writeFileSync(join(dir, "app.ts"), `import process from "node:process";\nexport default () => new Response("v2 " + process.pid);\n`);
+      const deadline = Date.now() + 30_000;
+      while (!run.stderr().includes("reload done") && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      const second = await get(port);
+      assert.notEqual(second, first);
+      assert.match(second, /^200 v2 \d+$/);
+    } finally {
+      process.kill(run.child.pid!, "SIGTERM");
+      await run.exited;
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
