@@ -270,7 +270,8 @@ class Supervisor implements ClusterServer {
       const why = e instanceof Error ? e.message : String(e);
       this.#log(`anyserve: reload aborted, the old workers keep serving: ${why}`);
       for (const s of fresh) {
-        s.probation = null;
+        // Settles its start promise and clears its start timer (which would keep the process alive).
+        s.probation?.(new Error("reload aborted"));
         this.#stopSlot(s, 0);
       }
       await Promise.all(fresh.map((s) => s.exited));

@@ -30,10 +30,10 @@ async function until(what: () => boolean, ms: number, why: string): Promise<void
   }
 }
 
-describe(`reload on ${runtime}`, { timeout: 90_000 }, () => {
-  it("SIGHUP replaces every worker with zero failed requests under keep-alive load", async () => {
+describe(`reload on ${runtime}`, () => {
+  it("SIGHUP replaces every worker with zero failed requests under keep-alive load", { timeout: 120_000 }, async () => {
     const dir = mkdtempSync(join(tmpdir(), "anyserve-reload-"));
-    const run = startCli(["--hostname", "127.0.0.1", "--port", "0", "--workers", "2", fixture], { RELOAD_FAIL_FILE: join(dir, "fail") });
+    const run = startCli(["--hostname", "127.0.0.1", "--port", "0", "--workers", "2", "--shutdown-timeout-ms", "3000", fixture], { RELOAD_FAIL_FILE: join(dir, "fail") });
     try {
       const port = await run.listening;
       const before = await pids(port);
