@@ -24,8 +24,9 @@ import type { Server } from "./src/server.ts";
 import { serveWith } from "./src/serve.ts";
 import type { ServeOptions } from "./src/options.ts";
 
-export type { CloseOptions, CloseSummary, Server, ServerStats } from "./src/server.ts";
-export type { ExecutionContext, FetchHandler, ServeOptions } from "./src/options.ts";
+export type { CloseOptions, CloseSummary, Server, ServerState, ServerStats } from "./src/server.ts";
+export type { ExecutionContext, FetchHandler, HealthOptions, ServeOptions } from "./src/options.ts";
+export type { AccessLogEntry, AccessLogOption } from "./src/access_log.ts";
 export type { ConnInfo, NetAddr, SocketAddress } from "./src/fetch/conn_info.ts";
 export type { ListenAddress, Listener, ListenOptions, Socket, SocketEvents, Transport } from "./src/socket.ts";
 export { DEFAULTS } from "./src/options.ts";

@@ -9,13 +9,15 @@ export default defineConfig({
     bun: "adapters/bun.ts",
     router: "src/router/mod.ts",
     hono: "src/hono.ts",
+    // The `anyserve` bin (package.json "bin"); esbuild keeps its #! line.
+    cli: "cli.ts",
   },
   format: ["esm", "cjs"],
   dts: true,
   clean: true,
   target: "es2022",
   platform: "neutral",
-  external: ["node:net", "node:cluster", "node:os", "node:child_process", "node:process", "node:zlib"],
+  external: ["node:fs", "node:path", "node:url", "node:net", "node:cluster", "node:os", "node:child_process", "node:process", "node:zlib"],
   splitting: true,
   treeshake: true,
 });

@@ -15,7 +15,7 @@ import { serveWith } from "../src/serve.ts";
 import type { ServeOptions } from "../src/options.ts";
 import type { ClusterTransport } from "../src/process.ts";
 import { nodeDeflate } from "./_node_api/ws_deflate.ts";
-import { onProcessSignals } from "./_node_api/process_ipc.ts";
+import { onProcessSignals, writeStdout } from "./_node_api/process_ipc.ts";
 import { listenBun } from "./bun/listener.ts";
 import { impliedType } from "./bun/implied_type.ts";
 import { peek } from "./bun/peek.ts";
@@ -40,6 +40,7 @@ export const bunTransport: ClusterTransport = {
   peek,
   impliedType,
   onSignals: onProcessSignals,
+  writeOut: writeStdout,
   processes: bunProcesses(),
   listen: listenBun,
 };

@@ -47,6 +47,13 @@ export const denoTransport: ClusterTransport = {
   },
   processes: denoProcesses(),
   listen: listenDeno,
+  writeOut(text) {
+    // writeSync: in a worker stdout is also the message pipe, and a batch must not interleave with a message line.
+    const bytes = new TextEncoder().encode(text);
+    const out = denoProc().stdout;
+    let off = 0;
+    while (off < bytes.length) off += out.writeSync(bytes.subarray(off));
+  },
 };
 
 /**

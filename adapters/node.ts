@@ -15,7 +15,7 @@ import { serveWith } from "../src/serve.ts";
 import type { ServeOptions } from "../src/options.ts";
 import type { ClusterTransport } from "../src/process.ts";
 import { nodeDeflate } from "./_node_api/ws_deflate.ts";
-import { onProcessSignals } from "./_node_api/process_ipc.ts";
+import { onProcessSignals, writeStdout } from "./_node_api/process_ipc.ts";
 import { listenNode } from "./node/listener.ts";
 import { nodeProcesses } from "./node/process.ts";
 export type { ClusterServer, WorkerInfo } from "../src/cluster.ts";
@@ -36,6 +36,7 @@ export const nodeTransport: ClusterTransport = {
   // permessage-deflate through node:zlib.
   webSocketDeflate: nodeDeflate(),
   onSignals: onProcessSignals,
+  writeOut: writeStdout,
   processes: nodeProcesses(),
   listen: listenNode,
 };

@@ -38,6 +38,14 @@ import {
 
 /** How often a worker reports its stats. */
 export const STATS_INTERVAL_MS = 1000;
+/** How long a reload waits for a new worker to listen before it gives up and keeps the old ones. */
+export const RELOAD_START_TIMEOUT_MS = 30_000;
+/**
+ * How long an old worker keeps its listener open in a reload's drain
+ * (`CloseOptions.lingerMs`): at most this, less once no connection arrived
+ * for `LINGER_QUIET_MS`.
+ */
+export const RELOAD_LINGER_MS = 2000;
 
 
 /** Restart policy settings; see {@linkcode RestartPolicy}. */
@@ -108,6 +116,15 @@ export interface WorkerInfo {
 export interface ClusterServer extends Server {
   /** The worker slots, a snapshot. */
   readonly workers: readonly WorkerInfo[];
+  /**
+   * Zero-downtime reload (also on SIGHUP): start a new worker per slot with
+   * the current code, wait until each listens, then drain and stop the old
+   * ones one by one (each keeps accepting until clients stop arriving at
+   * its listener, so its accept queue is empty when it closes). A new worker
+   * that fails to start aborts the reload: the old ones keep serving and the
+   * promise rejects with why. Calls during a reload share its promise.
+   */
+  reload(): Promise<void>;
 }
 
 interface Slot {
@@ -121,6 +138,10 @@ interface Slot {
   timer: ReturnType<typeof setTimeout> | undefined;
   exited: Promise<void>;
   markExited: () => void;
+  /** Being stopped by a reload: its exit is not a crash. */
+  retiring: boolean;
+  /** Started by a reload and not listening yet: an exit fails the reload instead of restarting. */
+  probation: ((error: Error | null) => void) | null;
 }
 
 /** Extra settings for the supervisor, for tests. */
@@ -151,6 +172,10 @@ class Supervisor implements ClusterServer {
   #resolveReady!: (s: Server) => void;
   #rejectReady!: (e: Error) => void;
   #isReady = false;
+  #closed = false;
+  #reloading: Promise<void> | null = null;
+  /** Slots outside the table: a reload's new workers while they start, its old ones while they drain. */
+  #extra = new Set<Slot>();
   #resolveFinished!: () => void;
   #unsubscribeSignals: (() => void) | undefined;
 
@@ -166,26 +191,16 @@ class Supervisor implements ClusterServer {
     });
     this.ready.catch(() => {});
     this.finished = new Promise((resolve) => (this.#resolveFinished = resolve));
-    for (let id = 1; id <= this.#resolved.workers; id++) {
-      let markExited!: () => void;
-      const exited = new Promise<void>((r) => (markExited = r));
-      markExited(); // nothing runs yet
-      this.#slots.push({
-        id,
-        handle: null,
-        state: "starting",
-        restarts: 0,
-        policy: new RestartPolicy(settings.restart),
-        last: null,
-        selfClosing: false,
-        timer: undefined,
-        exited,
-        markExited,
-      });
-    }
+    for (let id = 1; id <= this.#resolved.workers; id++) this.#slots.push(this.#newSlot(id));
     // A supervisor always forwards SIGTERM/SIGINT: left to the default, the
-    // primary would die at once and leave its workers orphaned.
-    this.#unsubscribeSignals = transport.onSignals?.(["SIGTERM", "SIGINT"], () => this.close());
+    // primary would die at once and leave its workers orphaned. SIGHUP
+    // (whose default also kills) reloads.
+    const offStop = transport.onSignals?.(["SIGTERM", "SIGINT"], () => this.close());
+    const offReload = transport.onSignals?.(["SIGHUP"], () => this.reload().catch(() => {}));
+    this.#unsubscribeSignals = () => {
+      offStop?.();
+      offReload?.();
+    };
     const signal = this.#resolved.signal;
     if (signal !== undefined) {
       if (signal.aborted) queueMicrotask(() => this.close());
@@ -197,6 +212,103 @@ class Supervisor implements ClusterServer {
     } else {
       for (const slot of this.#slots) this.#spawn(slot);
     }
+  }
+
+  #newSlot(id: number): Slot {
+    let markExited!: () => void;
+    const exited = new Promise<void>((r) => (markExited = r));
+    markExited(); // nothing runs yet
+    return {
+      id,
+      handle: null,
+      state: "starting",
+      restarts: 0,
+      policy: new RestartPolicy(this.#settings.restart),
+      last: null,
+      selfClosing: false,
+      timer: undefined,
+      exited,
+      markExited,
+      retiring: false,
+      probation: null,
+    };
+  }
+
+  get state(): Server["state"] {
+    if (this.#closed) return "closed";
+    if (this.#closing) return "draining";
+    return this.#isReady ? "ready" : "starting";
+  }
+
+  reload(): Promise<void> {
+    if (this.#closing) return Promise.reject(new Error("anyserve: cannot reload: the server is closing"));
+    return (this.#reloading ??= this.#reload().finally(() => (this.#reloading = null)));
+  }
+
+  async #reload(): Promise<void> {
+    await this.ready;
+    const old = this.#slots;
+    this.#log(`anyserve: reloading: starting ${old.length} new worker${old.length === 1 ? "" : "s"}`);
+    const fresh = old.map((s) => this.#newSlot(s.id));
+    for (const s of fresh) this.#extra.add(s);
+    const started = fresh.map(
+      (slot) =>
+        new Promise<void>((resolve, reject) => {
+          const timer = setTimeout(() => reject(new Error(`worker ${slot.id} did not listen within ${RELOAD_START_TIMEOUT_MS} ms`)), RELOAD_START_TIMEOUT_MS);
+          slot.probation = (error) => {
+            clearTimeout(timer);
+            slot.probation = null;
+            if (error === null) resolve();
+            else reject(error);
+          };
+        }),
+    );
+    for (const s of fresh) this.#spawn(s);
+    try {
+      await Promise.all(started);
+      if (this.#closing) throw new Error("the server began closing");
+    } catch (e) {
+      const why = e instanceof Error ? e.message : String(e);
+      this.#log(`anyserve: reload aborted, the old workers keep serving: ${why}`);
+      for (const s of fresh) {
+        // Settles its start promise and clears its start timer (which would keep the process alive).
+        s.probation?.(new Error("reload aborted"));
+        this.#stopSlot(s, 0);
+      }
+      await Promise.all(fresh.map((s) => s.exited));
+      for (const s of fresh) this.#extra.delete(s);
+      throw new Error(`anyserve: reload aborted: ${why}`);
+    }
+    // The new workers take over; the old ones drain one at a time.
+    for (const s of fresh) this.#extra.delete(s);
+    for (const s of old) this.#extra.add(s);
+    this.#slots = fresh;
+    for (const s of old) {
+      if (this.#closing) break;
+      await this.#stopSlot(s, RELOAD_LINGER_MS);
+      this.#extra.delete(s);
+    }
+    this.#log("anyserve: reload done");
+  }
+
+  /** Stops a slot that is not to be restarted: close message, SIGTERM, SIGKILL past the deadline. */
+  async #stopSlot(slot: Slot, lingerMs: number): Promise<void> {
+    slot.retiring = true;
+    if (slot.timer !== undefined) clearTimeout(slot.timer);
+    slot.timer = undefined;
+    const handle = slot.handle;
+    if (handle === null) return;
+    const deadlineMs = this.#resolved.shutdownTimeoutMs;
+    handle.send(encodeMessage({ t: "close", deadlineMs, lingerMs }));
+    if (lingerMs === 0) handle.kill("SIGTERM");
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise<"late">((r) => (timer = setTimeout(() => r("late"), lingerMs + deadlineMs + (this.#settings.killGraceMs ?? 2000))));
+    if ((await Promise.race([slot.exited, late])) === "late" && slot.handle !== null) {
+      this.#log(`anyserve: worker ${slot.id} (pid ${handle.pid}) did not exit after close; killing it`);
+      handle.kill("SIGKILL");
+      await slot.exited;
+    }
+    clearTimeout(timer);
   }
 
   get port(): number {
@@ -262,6 +374,7 @@ class Supervisor implements ClusterServer {
     switch (m.t) {
       case "listening": {
         slot.state = "listening";
+        slot.probation?.(null);
         if (this.address.port === 0) {
           this.address = { hostname: m.hostname, port: m.port };
           if (!this.#closing) for (const s of this.#slots) if (s.handle === null && s.timer === undefined && s.state === "starting") this.#spawn(s);
@@ -297,6 +410,15 @@ class Supervisor implements ClusterServer {
     slot.last = null;
     slot.markExited();
     const how = signal !== null ? `signal ${signal}` : `code ${code}`;
+    if (slot.retiring) {
+      slot.state = "exited";
+      return;
+    }
+    if (slot.probation !== null) {
+      slot.state = "failed";
+      slot.probation(new Error(`new worker ${slot.id} (pid ${handle.pid}) exited with ${how} before listening`));
+      return;
+    }
     if (this.#closing) {
       slot.state = "exited";
       return;
@@ -349,7 +471,8 @@ class Supervisor implements ClusterServer {
     this.#unsubscribeSignals?.();
     if (!this.#isReady) this.#rejectReady(new Error("anyserve: closed before every worker was listening"));
     const line = encodeMessage({ t: "close", deadlineMs });
-    for (const slot of this.#slots) {
+    const every = [...this.#slots, ...this.#extra];
+    for (const slot of every) {
       if (slot.timer !== undefined) clearTimeout(slot.timer);
       slot.timer = undefined;
       if (slot.handle !== null) {
@@ -358,11 +481,11 @@ class Supervisor implements ClusterServer {
         slot.handle.kill("SIGTERM");
       }
     }
-    const all = Promise.all(this.#slots.map((s) => s.exited));
+    const all = Promise.all(every.map((s) => s.exited));
     let timer: ReturnType<typeof setTimeout> | undefined;
     const late = new Promise<"late">((r) => (timer = setTimeout(() => r("late"), deadlineMs + (this.#settings.killGraceMs ?? 2000))));
     if ((await Promise.race([all, late])) === "late") {
-      for (const slot of this.#slots) {
+      for (const slot of every) {
         if (slot.handle !== null) {
           this.#log(`anyserve: worker ${slot.id} (pid ${slot.handle.pid}) did not exit after close; killing it`);
           slot.handle.kill("SIGKILL");
@@ -371,6 +494,7 @@ class Supervisor implements ClusterServer {
       await all;
     }
     clearTimeout(timer);
+    this.#closed = true;
     this.#resolveFinished();
     return { ...this.#summary, webSockets: { ...this.#summary.webSockets } };
   }
@@ -419,12 +543,12 @@ function runWorker(processes: ProcessControl, transport: Transport, server: Serv
   let closing = false;
   let timer: ReturnType<typeof setInterval> | undefined;
   const report = () => channel.send(encodeMessage({ t: "stats", stats: server.stats() }));
-  const shutdown = async (deadline: number) => {
+  const shutdown = async (deadline: number, lingerMs = 0) => {
     if (closing) return;
     closing = true;
     if (timer !== undefined) clearInterval(timer);
     await channel.send(encodeMessage({ t: "closing" })).catch(() => {});
-    const summary = await server.close({ deadlineMs: deadline });
+    const summary = await server.close({ deadlineMs: deadline, lingerMs });
     await report().catch(() => {});
     await channel.send(encodeMessage({ t: "closed", ...summary })).catch(() => {});
     processes.exit(0);
@@ -432,7 +556,7 @@ function runWorker(processes: ProcessControl, transport: Transport, server: Serv
   const channel = processes.connectPrimary({
     message(line) {
       const m = decodeMessage(line);
-      if (m !== null && m.t === "close") shutdown(m.deadlineMs);
+      if (m !== null && m.t === "close") shutdown(m.deadlineMs, m.lingerMs ?? 0);
       else if (m !== null && m.t === "tls") {
         server.setTls(tlsOptionsOf(m.tls)).catch((e: unknown) => {
           console.error(`anyserve: worker cannot change certificates: ${e instanceof Error ? e.message : String(e)}`);
@@ -445,6 +569,8 @@ function runWorker(processes: ProcessControl, transport: Transport, server: Serv
     },
   });
   transport.onSignals?.(["SIGTERM", "SIGINT"], () => shutdown(deadlineMs));
+  // A reload is the supervisor's business; SIGHUP to the whole process group must not kill workers.
+  transport.onSignals?.(["SIGHUP"], () => {});
   server.ready.then(
     (s) => {
       channel.send(encodeMessage({ t: "listening", hostname: s.address.hostname, port: s.address.port })).catch(() => {});

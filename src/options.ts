@@ -9,6 +9,7 @@ import { type OverloadStrategy, STRATEGIES } from "./backpressure.ts";
 import type { WebSocketConfig } from "./ws/hub.ts";
 import type { UnixListen } from "./socket.ts";
 import { resolveTls, type TlsOptions, type TlsSettings } from "./tls.ts";
+import type { AccessLogOption } from "./access_log.ts";
 
 /** What `executionCtx` offers a handler (the shape Hono and Workers expect). */
 export interface ExecutionContext {
@@ -29,6 +30,14 @@ export type FetchHandler = (
   env: ConnInfo,
   ctx: ExecutionContext,
 ) => Response | void | undefined | Promise<Response | void | undefined>;
+
+/** What `health` accepts (served by `src/health.ts`). */
+export interface HealthOptions {
+  /** Liveness path answered with the stats summary. @default "/healthz" */
+  path?: string;
+  /** Readiness path: 200 while ready, 503 while starting or draining. @default "/readyz" */
+  ready?: string;
+}
 
 /** What {@linkcode serve} accepts. */
 export interface ServeOptions {
@@ -173,6 +182,17 @@ export interface ServeOptions {
    * `hostname`, `reusePort`, `unix` and `workers`.
    */
   fd?: number;
+  /**
+   * Health and readiness routes answered before `fetch` (`true`: `/healthz`
+   * and `/readyz`); see `src/health.ts`. @default undefined (off)
+   */
+  health?: HealthOptions | boolean;
+  /**
+   * One line per request: `true` or `"json"` (JSON lines on stdout),
+   * `"common"` (Common Log Format on stdout), or a function given each
+   * line's fields. See `src/access_log.ts`. @default undefined (off)
+   */
+  accessLog?: AccessLogOption;
 }
 
 /**
@@ -187,7 +207,7 @@ const OPTION_NAMES: Record<keyof ServeOptions, true> = {
   shutdownTimeoutMs: true, shutdownGraceMs: true, requestTimeoutMs: true, minBodyBytesPerSecond: true, writeTimeoutMs: true, handlerTimeoutMs: true,
   maxConnections: true, maxInFlightRequests: true, maxQueuedRequests: true, overloadStrategy: true,
   lowWaterRatio: true, retryAfterSeconds: true, priority: true, tcpKeepAliveMs: true, handleSignals: true,
-  workers: true, tls: true, tlsHandshakeTimeoutMs: true, unix: true, fd: true,
+  workers: true, tls: true, tlsHandshakeTimeoutMs: true, unix: true, fd: true, health: true, accessLog: true,
 };
 const KNOWN_OPTIONS: ReadonlySet<string> = new Set(Object.keys(OPTION_NAMES));
 

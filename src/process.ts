@@ -30,7 +30,7 @@ export type WorkerMessage =
   | { t: "closed"; finished: number; cut: number; webSockets?: { closed: number; cut: number } };
 
 /** What the primary tells a worker. */
-export type PrimaryMessage = { t: "close"; deadlineMs: number } | { t: "tls"; tls: TlsSettings };
+export type PrimaryMessage = { t: "close"; deadlineMs: number; lingerMs?: number } | { t: "tls"; tls: TlsSettings };
 
 /** Encodes a message as one line (no newline). */
 export function encodeMessage(message: WorkerMessage | PrimaryMessage): string {

@@ -11,6 +11,7 @@ import type { Transport } from "./socket.ts";
 import type { ServeOptions } from "./options.ts";
 import { createServer, type Server } from "./server.ts";
 import { serveWorkers } from "./cluster.ts";
+import { withHealth } from "./health.ts";
 
 /**
  * Starts a server on `transport`. Adapters wrap this as `serve(options)`.
@@ -21,6 +22,13 @@ import { serveWorkers } from "./cluster.ts";
  * @throws {RangeError} when a numeric option is out of range
  */
 export function serveWith(transport: Transport, options: ServeOptions): Server {
+  if (options?.health !== undefined && options.health !== false) {
+    // The probes read the server that answers them (a worker's own, under a supervisor).
+    let server: Server | undefined;
+    const wrapped = { ...options, fetch: withHealth(options.fetch, options.health, () => server), health: undefined };
+    server = serveWith(transport, wrapped);
+    return server;
+  }
   // Multi-process: a supervisor here, or a reusePort listener in a worker (src/cluster.ts).
   if (options?.workers !== undefined) return serveWorkers(transport, options, (o) => createServer(transport, o));
   return createServer(transport, options);

@@ -18,6 +18,8 @@ import { ConnectionPool } from "./pool.ts";
 import { type ServerStats, StatsCounters } from "./stats.ts";
 import { type UpgradeOptions, WebSocketHub } from "./ws/hub.ts";
 import { resolveTls, type TlsOptions } from "./tls.ts";
+import { AccessLog, accessLogFormat } from "./access_log.ts";
+import { WORKER_ID_ENV } from "./process.ts";
 
 export type { ServerStats } from "./stats.ts";
 
@@ -40,10 +42,35 @@ export interface CloseSummary {
 export interface CloseOptions {
   /** Cut what is still running after this long. @default options.shutdownTimeoutMs */
   deadlineMs?: number;
+  /**
+   * Keep the listener open, accepting and answering (with `Connection:
+   * close`), until no connection arrived for {@linkcode LINGER_QUIET_MS},
+   * at most this long; then close it. For a worker handing its port over
+   * to `reusePort` siblings (a reload): closing a listener resets the
+   * connections waiting in its accept queue, so it closes only once
+   * clients have stopped arriving there. @default 0 (close at once)
+   */
+  lingerMs?: number;
 }
+
+/**
+ * How long a lingering listener must see no new connection before it
+ * closes (`CloseOptions.lingerMs`). A keep-alive client reconnects within
+ * a round trip of being closed; 250 ms is many round trips on a LAN.
+ */
+export const LINGER_QUIET_MS = 250;
+
+/**
+ * Where a server is in its life: `starting` (not listening yet), `ready`
+ * (listening), `draining` (`close()` or a reload began: finishing what it
+ * has), `closed`.
+ */
+export type ServerState = "starting" | "ready" | "draining" | "closed";
 
 /** A running server. */
 export interface Server {
+  /** Where it is in its life; see {@linkcode ServerState}. */
+  readonly state: ServerState;
   /** Resolves once the server listens (rejects if it cannot bind). */
   readonly ready: Promise<Server>;
   /** Resolves once the server is closed and every connection is gone. */
@@ -97,6 +124,8 @@ class ServerImpl implements Server, ConnectionHost {
   readonly makeRequest: ConnectionHost["makeRequest"];
   readonly counters = new StatsCounters();
   readonly webSockets: WebSocketHub;
+  readonly accessLog: AccessLog | null;
+  state: Server["state"] = "starting";
   readonly ready: Promise<Server>;
   readonly finished: Promise<void>;
   closing = false;
@@ -117,6 +146,8 @@ class ServerImpl implements Server, ConnectionHost {
   /** Responses written before shutdown began (the summary counts those after). */
   #answeredBeforeClose = 0;
   #unsubscribeSignals: (() => void) | undefined;
+  #lingering = false;
+  #lastAcceptAt = 0;
 
   constructor(transport: Transport, options: ServeOptions) {
     this.options = resolveOptions(options);
@@ -129,6 +160,14 @@ class ServerImpl implements Server, ConnectionHost {
     this.impliedType = transport.impliedType?.bind(transport);
     this.makeRequest = transport.makeRequest?.bind(transport);
     const o = this.options;
+    const log = accessLogFormat(options.accessLog);
+    if (log === null) this.accessLog = null;
+    else {
+      const processes = (transport as { processes?: { env(name: string): string | undefined } }).processes;
+      const worker = Number(processes?.env(WORKER_ID_ENV) ?? 0) || 0;
+      const write = transport.writeOut?.bind(transport) ?? ((text: string) => console.log(text.slice(0, -1)));
+      this.accessLog = new AccessLog(log, write, worker);
+    }
     this.#pool = new ConnectionPool(o.maxConnections);
     this.webSockets = new WebSocketHub(o.websocket, transport.webSocketDeflate, {
       get gated() {
@@ -184,6 +223,7 @@ class ServerImpl implements Server, ConnectionHost {
       (socket) => this.#accept(socket),
     );
     this.address = this.#listener.address;
+    if (!this.closing) this.state = "ready";
     if (o.signal !== undefined) {
       if (o.signal.aborted) this.close();
       else o.signal.addEventListener("abort", () => this.close(), { once: true });
@@ -217,6 +257,12 @@ class ServerImpl implements Server, ConnectionHost {
   }
 
   #accept(socket: Socket): void {
+    if (this.#lingering) {
+      // Handing the port over: serve it (its response says Connection: close).
+      this.#lastAcceptAt = performance.now();
+      this.#open(socket);
+      return;
+    }
     const pool = this.#pool;
     if (this.closing) {
       // Accepted as we stop listening: the client has likely written its
@@ -340,14 +386,35 @@ class ServerImpl implements Server, ConnectionHost {
   }
 
   close(options: CloseOptions = {}): Promise<CloseSummary> {
-    return (this.#closePromise ??= this.#close(options.deadlineMs ?? this.options.shutdownTimeoutMs));
+    return (this.#closePromise ??= this.#close(options.deadlineMs ?? this.options.shutdownTimeoutMs, options.lingerMs ?? 0));
   }
 
-  async #close(deadlineMs: number): Promise<CloseSummary> {
+  /** Keeps accepting until no connection arrived for LINGER_QUIET_MS, at most `lingerMs`. */
+  async #linger(lingerMs: number): Promise<void> {
+    this.#lingering = true;
+    const start = performance.now();
+    this.#lastAcceptAt = start;
+    // Connections we hold are not shut here: with `closing` set, each one's
+    // next response says `Connection: close`, so a busy client moves off
+    // after an answer instead of racing a FIN on an idle connection with its
+    // next request. What is still open after the linger is shut as in any close.
+    while (true) {
+      const now = performance.now();
+      const quietFor = now - this.#lastAcceptAt;
+      const left = lingerMs - (now - start);
+      if (quietFor >= LINGER_QUIET_MS || left <= 0) break;
+      await new Promise((r) => setTimeout(r, Math.min(LINGER_QUIET_MS - quietFor, left)));
+    }
+    this.#lingering = false;
+  }
+
+  async #close(deadlineMs: number, lingerMs: number): Promise<CloseSummary> {
     this.closing = true;
+    this.state = "draining";
     this.#answeredBeforeClose = this.counters.answered;
     const grace = (this.#grace = Math.min(this.options.shutdownGraceMs, deadlineMs));
     await this.ready.catch(() => {});
+    if (lingerMs > 0 && this.#listener !== null) await this.#linger(Math.min(lingerMs, deadlineMs));
     this.#listener?.close();
     this.#unsubscribeSignals?.();
     this.#pool.dropParked();
@@ -387,6 +454,8 @@ class ServerImpl implements Server, ConnectionHost {
       clearInterval(this.#sweepTimer);
       this.#sweepTimer = undefined;
     }
+    this.accessLog?.flush();
+    this.state = "closed";
     this.#resolveFinished();
     const ws = this.webSockets;
     return { finished: this.counters.answered - this.#answeredBeforeClose, cut, webSockets: { closed: ws.shutdownClosed, cut: ws.shutdownCut } };

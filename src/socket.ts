@@ -187,11 +187,17 @@ export interface Transport {
    * Returns a function that removes the handler. Runtimes without signals
    * leave it out.
    */
-  onSignals?(signals: readonly ("SIGTERM" | "SIGINT")[], handler: () => void): () => void;
+  onSignals?(signals: readonly ("SIGTERM" | "SIGINT" | "SIGHUP")[], handler: () => void): () => void;
   /**
    * Optional: the permessage-deflate codec (RFC 7692) WebSockets use when
    * `websocket.perMessageDeflate` is on; without it the extension is
    * never agreed.
    */
   webSocketDeflate?: DeflateCodecFactory;
+  /**
+   * Optional: writes text to the process's standard output (the access
+   * log's batches). Runtimes without one leave it out; the log then goes
+   * to `console.log`.
+   */
+  writeOut?(text: string): void;
 }

@@ -156,7 +156,7 @@ function circleThrough(graph: Map<string, string[]>, members: string[]): string 
 /** The import graph of the library's own modules (src/, adapters/, mod.ts), type-only imports included. */
 function moduleGraph(): Map<string, string[]> {
   const graph = new Map<string, string[]>();
-  for (const f of [...files(join(ROOT, "src")), ...files(join(ROOT, "adapters")), join(ROOT, "mod.ts")]) {
+  for (const f of [...files(join(ROOT, "src")), ...files(join(ROOT, "adapters")), join(ROOT, "mod.ts"), join(ROOT, "cli.ts")]) {
     graph.set(relative(ROOT, f), imports(f).filter((s) => s.endsWith(".ts")));
   }
   return graph;
@@ -189,5 +189,11 @@ test("src/router/ depends on nothing else in src/", () => {
     for (const spec of imports(f)) {
       assert.ok(spec.startsWith("src/router/"), `${relative(ROOT, f)} imports "${spec}"`);
     }
+  }
+});
+
+test("cli.ts binds the command to the runtime through mod.ts, src/ and node: built-ins only", () => {
+  for (const spec of imports(join(ROOT, "cli.ts"))) {
+    assert.ok(spec === "mod.ts" || spec.startsWith("src/") || spec.startsWith("node:"), `cli.ts imports "${spec}"`);
   }
 });

@@ -19,6 +19,11 @@ export const onProcessSignals: NonNullable<Transport["onSignals"]> = (signals, h
   };
 };
 
+/** `transport.writeOut` on `process.stdout` (the access log's batches). */
+export function writeStdout(text: string): void {
+  process.stdout.write(text);
+}
+
 /** `ProcessControl.env` on `process.env`. */
 export function processEnv(name: string): string | undefined {
   return process.env[name];

@@ -19,6 +19,7 @@
  * @module
  */
 
+import type { AccessLog } from "../access_log.ts";
 import type { Socket, SocketEvents } from "../socket.ts";
 import type { ExecutionContext, ResolvedOptions } from "../options.ts";
 import { BodySource, type BodyOwner } from "../fetch/body.ts";
@@ -58,6 +59,8 @@ export interface ConnectionHost {
   readonly closing: boolean;
   /** Counters to bump. */
   readonly counters: StatsCounters;
+  /** The access log, or null when off (the only cost then: this check per answered request). */
+  readonly accessLog: AccessLog | null;
   /** True while the server as a whole must not read (overload, `slow_down`). */
   readonly gated: boolean;
   /** A request is parsed: may it run now? */
@@ -939,8 +942,19 @@ export class Connection implements SocketEvents, BodyOwner, ExchangeOwner, Respo
       // (the 500, or onError's answer) or a response head that could not go
       // on the wire (the 500 of serialize.ts).
       if (ex.failed || ex.error === INVALID_RESPONSE) counters.errors++;
-      counters.record(ex.status, (this.#finishedAt ||= performance.now()) - ex.startedAt);
+      const duration = (this.#finishedAt ||= performance.now()) - ex.startedAt;
+      counters.record(ex.status, duration);
+      const log = this.#host.accessLog;
+      if (log !== null) this.#logAccess(log, ex, duration);
     }
+  }
+
+  /** One access-log line for an answered exchange (only with `accessLog` on). */
+  #logAccess(log: AccessLog, ex: Exchange, duration: number): void {
+    const h = ex.head;
+    let target = "";
+    for (let i = h.targetStart; i < h.targetEnd; i++) target += String.fromCharCode(h.buf[i]);
+    log.record(h.method, target, h.minor, ex.status, ex.chunkBytes, duration, this.socket.remoteAddress);
   }
 
   /** After a response went out: drain the leftover body, and read again. */

@@ -177,6 +177,7 @@ export async function runConnection(
   const host: ConnectionHost = {
     options: resolved,
     runtime: "memory",
+    accessLog: null,
     ctx: { waitUntil() {}, passThroughOnException() {}, props: {} },
     closing: false,
     counters: new StatsCounters(),
