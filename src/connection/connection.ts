@@ -107,7 +107,8 @@ export class Connection implements SocketEvents, BodyOwner, ExchangeOwner, Respo
   #peerEnded = false;
   #closed = false;
   #writeBlocked = false;
-  #drainWaiters: (() => void)[] = [];
+  /** Pumps waiting for `drain` (made on first use: most connections never wait). */
+  #drainWaiters: (() => void)[] | null = null;
   #flushScheduled = false;
   /** data() is running: responses ready now are flushed when it returns. */
   #inData = false;
@@ -196,8 +197,8 @@ export class Connection implements SocketEvents, BodyOwner, ExchangeOwner, Respo
       return;
     }
     const waiters = this.#drainWaiters;
-    if (waiters.length > 0) {
-      this.#drainWaiters = [];
+    if (waiters !== null) {
+      this.#drainWaiters = null;
       for (const w of waiters) w();
     }
     if (this.#pausedForWrite) {
@@ -253,8 +254,9 @@ export class Connection implements SocketEvents, BodyOwner, ExchangeOwner, Respo
       }
     }
     this.#pipeline.length = 0;
-    for (const w of this.#drainWaiters) w();
-    this.#drainWaiters = [];
+    const waiters = this.#drainWaiters;
+    this.#drainWaiters = null;
+    if (waiters !== null) for (const w of waiters) w();
     this.#host.connectionClosed(this);
   }
 
@@ -795,7 +797,7 @@ export class Connection implements SocketEvents, BodyOwner, ExchangeOwner, Respo
 
   /** Resolves on the next drain, or when the socket closes. */
   drained(): Promise<void> {
-    return new Promise((resolve) => this.#drainWaiters.push(resolve));
+    return new Promise((resolve) => (this.#drainWaiters ??= []).push(resolve));
   }
 
   #write(bytes: Uint8Array): void {
