@@ -31,8 +31,15 @@ function copyOut(src: Uint8Array, n: number): Uint8Array {
 
 const EVENTS_NOT_STARTED: SocketEvents = { data() {}, drain() {}, end() {}, close() {} };
 
-/** Read buffer sizes: small while requests are small, grown while reads fill it. */
-const MIN_READ_BYTES = 2 * 1024;
+/**
+ * Read buffer sizes: small while requests are small, grown while reads fill
+ * it. An idle connection holds its buffer in the pending read, so the
+ * minimum is most of what idle connections cost in JS memory: 1 KiB holds
+ * a typical API or curl request head in one read (a browser head with
+ * cookies may take one read more on a new connection; the buffer then
+ * grows and stays grown while heads are that large).
+ */
+const MIN_READ_BYTES = 1024;
 const MAX_READ_BYTES = 64 * 1024;
 /** Queued output above which `write()` reports backpressure. */
 const HIGH_WATER_BYTES = 64 * 1024;
@@ -63,7 +70,8 @@ export class DenoSocket implements Socket {
   /** Our FIN went out. */
   #writeEnded = false;
   #closed = false;
-  #queue: Uint8Array[] = [];
+  /** Writes waiting behind the one in flight; made on first use (null: none). */
+  #queue: Uint8Array[] | null = null;
   #queuedBytes = 0;
   #writing = false;
   #needDrain = false;
@@ -147,7 +155,7 @@ export class DenoSocket implements Socket {
     if (this.#closed || this.#endAfterWrites) return false;
     if (bytes.length === 0) return this.#queuedBytes <= HIGH_WATER_BYTES;
     this.#queuedBytes += bytes.length;
-    if (this.#writing) this.#queue.push(bytes);
+    if (this.#writing) (this.#queue ??= []).push(bytes);
     else {
       // Nothing in flight: write now, with no queue and no async frame (the
       // keep-alive path writes once per request).
@@ -172,7 +180,7 @@ export class DenoSocket implements Socket {
     // conn.write may take less than it was given.
     if (n < chunk.length) return this.#send(chunk.subarray(n));
     const queue = this.#queue;
-    if (queue.length > 0) {
+    if (queue !== null) {
       // Coalesce what queued up while the last write was in flight.
       let next: Uint8Array;
       if (queue.length === 1) next = queue[0];
@@ -186,7 +194,7 @@ export class DenoSocket implements Socket {
           p += c.length;
         }
       }
-      this.#queue = [];
+      this.#queue = null;
       return this.#send(next);
     }
     this.#writing = false;
@@ -255,7 +263,7 @@ export class DenoSocket implements Socket {
   #close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    this.#queue = [];
+    this.#queue = null;
     this.#queuedBytes = 0;
     this.#held = null;
     try {
