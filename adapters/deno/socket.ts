@@ -47,6 +47,11 @@ const EVENTS_NOT_STARTED: SocketEvents = { data() {}, drain() {}, end() {}, clos
  */
 const MIN_READ_BYTES = 1024;
 const MAX_READ_BYTES = 64 * 1024;
+/**
+ * Small reads in a row before the buffer halves: more than the one small
+ * read that ends a message just over the buffer's size (not tuned further).
+ */
+const SHRINK_AFTER_READS = 4;
 /** Queued output above which `write()` reports backpressure. */
 const HIGH_WATER_BYTES = 64 * 1024;
 
@@ -127,6 +132,8 @@ export class DenoSocket implements Socket {
     if (this.#reading) return;
     this.#reading = true;
     let buf = new Uint8Array(this.#readSize);
+    /** Reads in a row that used under an eighth of the buffer. */
+    let small = 0;
     try {
       while (!this.#paused && !this.#closed && !this.#readEnded) {
         const n = await this.#conn.read(buf);
@@ -146,8 +153,20 @@ export class DenoSocket implements Socket {
           break;
         }
         this.#events.data(chunk);
-        if (n === buf.length && buf.length < MAX_READ_BYTES) buf = new Uint8Array((this.#readSize = buf.length * 2));
-        else if (n < buf.length >> 3 && buf.length > MIN_READ_BYTES) buf = new Uint8Array((this.#readSize = buf.length >> 1));
+        // Grow at once on a full read; shrink only after SHRINK_AFTER_READS
+        // small ones in a row. Shrinking on one small read made messages a
+        // little over a size (a 1 KiB POST and its head: one full read of
+        // 1,024, then the ~150 bytes left) grow and shrink the buffer on
+        // every request, two reads and two buffers each.
+        if (n === buf.length) {
+          small = 0;
+          if (buf.length < MAX_READ_BYTES) buf = new Uint8Array((this.#readSize = buf.length * 2));
+        } else if (n < buf.length >> 3 && buf.length > MIN_READ_BYTES) {
+          if (++small >= SHRINK_AFTER_READS) {
+            small = 0;
+            buf = new Uint8Array((this.#readSize = buf.length >> 1));
+          }
+        } else small = 0;
       }
     } catch {
       // Reset by the peer, or interrupted by our own close().
