@@ -170,6 +170,10 @@ wrk_run() {
   foreign=$(awk -v b="$((b1 - b0))" -v s="$((s1 - s0))" -v w="${wt:-0}" -v hz="$CLK_TCK" -v d="$DURATION" \
     'BEGIN { printf "%.0f", (b - s - w * hz) * 100 / (hz * d) }')
   echo "other processes: ${foreign}% of a core" >>"$outf"
+  # Server CPU time per request (user + system, all threads): the figure that moves least with
+  # other people's load on a shared machine. Read back by cpu_us below.
+  awk -v t="$((s1 - s0))" -v hz="$CLK_TCK" '/ requests in / { n = $1 } END {
+    if (n > 0) printf "server CPU: %.2f us/request\n", t / hz * 1e6 / n }' "$outf" >>"$outf"
   local rps
   rps=$(awk '/^Requests\/sec:/ {print $2}' "$outf")
   if [[ -z "$rps" ]]; then echo "fail"; return; fi
@@ -180,8 +184,13 @@ wrk_run() {
   echo "$rps"
 }
 
+# the server CPU µs/request that wrk_run appended to a raw wrk file, or "-"
+cpu_us() { awk '/^server CPU: / { v = $3 } END { print (v == "" ? "-" : v) }' "$1" 2>/dev/null || echo "-"; }
+
 RESULTS="$RAW/results.tsv"
+CPU_RESULTS="$RAW/cpu.tsv"
 : >"$RESULTS"
+: >"$CPU_RESULTS"
 STARTED_AT="$(date -u '+%Y-%m-%d %H:%M UTC')"
 
 idx=0
@@ -270,6 +279,9 @@ for e in "${SELECTED[@]}"; do
   log "   peak RSS: ${rss} MiB ${note}"
   stop_server "$pid"
   printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$rt" "$label" "${R[${SCENARIOS[0]}]}" "${R[${SCENARIOS[1]}]}" "${R[${SCENARIOS[2]}]}" "${R[${SCENARIOS[3]}]}" "$rss" "$note" >>"$RESULTS"
+  cpu_row="$label|${RT_LABEL[$rt]}"
+  for sc in "${SCENARIOS[@]}"; do cpu_row+="|$(cpu_us "$RAW/$name.$sc.txt")"; done
+  echo "$cpu_row" >>"$CPU_RESULTS"
   unset R
   sleep 0.5
 done
@@ -312,6 +324,15 @@ done
         print line " | " f[8] " |"
       }
     }' "$RESULTS"
+  echo
+  echo "Server CPU time per request (µs, user + system, lower is better):"
+  echo
+  hdr="| Server | Runtime"
+  sep="|---|---"
+  for sc in "${SCENARIOS[@]}"; do hdr+=" | ${SC_TITLE[$sc]}"; sep+="|---:"; done
+  echo "$hdr |"
+  echo "$sep|"
+  sed 's/|/ | /g; s/^/| /; s/$/ |/' "$CPU_RESULTS"
   echo
   echo "\`*\` = wrk reported socket errors or non-2xx responses; \`~\` = other processes used >= 10% of a core during that measurement (shared machine; number less reliable). Details: bench/.out/raw/<server>.<scenario>.txt."
 } >"$OUT/latest.md"

@@ -28,6 +28,10 @@ const EMPTY = new Uint8Array(0);
 /** Swallows an `'error'` event: the `'close'` that follows is what counts. */
 export function ignoreError(): void {}
 
+/** The `net.Socket`'s slot for its wrapper, read by the shared listeners below. */
+const WRAPPER: unique symbol = Symbol("anyserve.nodeSocket");
+type Wrapped = net.Socket & { [WRAPPER]: NodeSocket };
+
 /** One `net.Socket` as a core {@linkcode Socket}. */
 export class NodeSocket implements Socket {
   readonly remoteAddress: string;
@@ -40,6 +44,26 @@ export class NodeSocket implements Socket {
   #closed = false;
   /** Plain TCP: `resetAndDestroy` works (it throws on TLS and pipe handles). */
   #tcp: boolean;
+
+  // The listeners are shared by every socket (Node calls them with `this`
+  // set to the emitting net.Socket, which points back here), not closures
+  // made per connection: 4 closures and their contexts were about 0.6 KB of
+  // the heap an idle connection holds (heap snapshot, 2,000 idle connections).
+  static #onClose(this: Wrapped): void {
+    const self = this[WRAPPER];
+    if (self.#closed) return;
+    self.#closed = true;
+    self.#events?.close();
+  }
+  static #onData(this: Wrapped, bytes: Uint8Array): void {
+    this[WRAPPER].#events!.data(bytes);
+  }
+  static #onDrain(this: Wrapped): void {
+    this[WRAPPER].#events!.drain();
+  }
+  static #onEnd(this: Wrapped): void {
+    this[WRAPPER].#events!.end();
+  }
 
   /**
    * @param socket the accepted connection (a `tls.TLSSocket` after its handshake when `encrypted`)
@@ -54,12 +78,10 @@ export class NodeSocket implements Socket {
     this.remotePort = socket.remotePort ?? 0;
     this.localAddress = unix ? "localhost" : (socket.localAddress ?? "");
     this.localPort = socket.localPort ?? 0;
+    (socket as Wrapped)[WRAPPER] = this;
     // Installed at once: an error before start() must not crash the process.
     socket.on("error", ignoreError);
-    socket.once("close", () => {
-      this.#closed = true;
-      this.#events?.close();
-    });
+    socket.on("close", NodeSocket.#onClose);
   }
 
   tlsInfo(): TlsInfo {
@@ -93,9 +115,9 @@ export class NodeSocket implements Socket {
       process.nextTick(() => events.close());
       return;
     }
-    socket.on("data", (bytes: Uint8Array) => events.data(bytes));
-    socket.on("drain", () => events.drain());
-    socket.on("end", () => events.end());
+    socket.on("data", NodeSocket.#onData);
+    socket.on("drain", NodeSocket.#onDrain);
+    socket.on("end", NodeSocket.#onEnd);
   }
 
   write(bytes: Uint8Array): boolean {

@@ -43,11 +43,16 @@ export class BunSocket implements Socket {
   #s: BunSocket_;
   #events: SocketEvents = EVENTS_NOT_STARTED;
   #started = false;
-  #tail: Uint8Array[] = [];
+  /**
+   * The unsent tail, in order; null when empty. This and `#held` are made
+   * on first use: an idle connection holds neither (two arrays of the
+   * ~1.4 KB of heap an idle connection held, 3,000 idle connections).
+   */
+  #tail: Uint8Array[] | null = null;
   #needDrain = false;
   #paused = false;
   /** Data (and `HELD_END` for a FIN) that came while paused or before start. */
-  #held: (Uint8Array | typeof HELD_END)[] = [];
+  #held: (Uint8Array | typeof HELD_END)[] | null = null;
   #closed = false;
   #closeDelivered = false;
   #ending = false;
@@ -100,13 +105,13 @@ export class BunSocket implements Socket {
     if (this.#started) throw new Error("Socket.start() called twice");
     this.#started = true;
     this.#events = events;
-    if (this.#held.length > 0 && !this.#paused) queueMicrotask(() => this.#deliverHeld());
+    if (this.#held !== null && !this.#paused) queueMicrotask(() => this.#deliverHeld());
     if (this.#closed && this.#closeDelivered) queueMicrotask(() => events.close());
   }
 
   write(bytes: Uint8Array): boolean {
     if (this.#closed || this.#ending) return false;
-    if (this.#tail.length > 0) {
+    if (this.#tail !== null) {
       this.#tail.push(bytes);
       this.#needDrain = true;
       return false;
@@ -120,7 +125,7 @@ export class BunSocket implements Socket {
       this.destroy();
       return false;
     }
-    this.#tail.push(n === 0 ? bytes : bytes.subarray(n));
+    this.#tail = [n === 0 ? bytes : bytes.subarray(n)];
     this.#needDrain = true;
     return false;
   }
@@ -133,7 +138,7 @@ export class BunSocket implements Socket {
   pause(): void {
     if (this.#paused) return;
     this.#paused = true;
-    if (!this.#closed && this.#held.length > 0) this.#pauseSocket();
+    if (!this.#closed && this.#held !== null) this.#pauseSocket();
   }
 
   #socketPaused = false;
@@ -153,49 +158,55 @@ export class BunSocket implements Socket {
       this.#s.resume();
     }
     // Never deliver from inside resume(): the core may be mid-update.
-    if (this.#held.length > 0) queueMicrotask(() => this.#deliverHeld());
+    if (this.#held !== null) queueMicrotask(() => this.#deliverHeld());
   }
 
   end(): void {
     if (this.#closed || this.#ending) return;
     this.#ending = true;
-    if (this.#tail.length === 0) this.#s.shutdown();
+    if (this.#tail === null) this.#s.shutdown();
   }
 
   destroy(): void {
     if (this.#closed) return;
     this.#closed = true;
-    this.#tail.length = 0;
-    this.#held.length = 0;
+    this.#tail = null;
+    this.#held = null;
     this.#s.terminate(); // runs onClose synchronously; it defers the event
     this.onClose();
   }
 
   #deliverHeld(): void {
     const held = this.#held;
+    if (held === null) return;
     while (held.length > 0 && !this.#paused && !this.#closed && this.#started) {
       const item = held.shift()!;
       if (item === HELD_END) this.#events.end();
       else this.#events.data(item);
     }
+    // Emptied (not replaced meanwhile: only close() replaces it, with null).
+    if (held.length === 0 && this.#held === held) this.#held = null;
   }
 
   /** Bun: the kernel can take more. Send the tail, then tell the core. */
   onDrain(): void {
     if (this.#closed) return;
     const tail = this.#tail;
-    while (tail.length > 0) {
-      const b = tail[0];
-      const n = this.#s.write(b);
-      if (n < 0) {
-        this.destroy();
-        return;
+    if (tail !== null) {
+      while (tail.length > 0) {
+        const b = tail[0];
+        const n = this.#s.write(b);
+        if (n < 0) {
+          this.destroy();
+          return;
+        }
+        if (n < b.length) {
+          tail[0] = b.subarray(n);
+          return;
+        }
+        tail.shift();
       }
-      if (n < b.length) {
-        tail[0] = b.subarray(n);
-        return;
-      }
-      tail.shift();
+      this.#tail = null;
     }
     if (this.#ending) {
       this.#s.shutdown();
@@ -209,8 +220,8 @@ export class BunSocket implements Socket {
 
   onData(bytes: Uint8Array): void {
     if (this.#closed) return;
-    if (this.#paused || !this.#started || this.#held.length > 0) {
-      this.#held.push(bytes);
+    if (this.#paused || !this.#started || this.#held !== null) {
+      (this.#held ??= []).push(bytes);
       if (this.#paused) this.#pauseSocket();
     } else this.#events.data(bytes);
   }
@@ -219,7 +230,7 @@ export class BunSocket implements Socket {
     if (this.#closed) return;
     // A FIN behind nothing held is delivered even while paused: the peer
     // left, and the core must know now, not at resume().
-    if (!this.#started || this.#held.length > 0) this.#held.push(HELD_END);
+    if (!this.#started || this.#held !== null) (this.#held ??= []).push(HELD_END);
     else this.#events.end();
   }
 
@@ -232,8 +243,8 @@ export class BunSocket implements Socket {
     this.#closed = true;
     if (this.#closeDelivered) return;
     this.#closeDelivered = true;
-    this.#tail.length = 0;
-    this.#held.length = 0;
+    this.#tail = null;
+    this.#held = null;
     if (!this.#started) return; // start() delivers it
     const events = this.#events;
     queueMicrotask(() => events.close());

@@ -23,18 +23,36 @@ function copyOut(src: Uint8Array, n: number): Uint8Array {
     readSlab = new Uint8Array(Math.max(READ_SLAB_BYTES, n));
     readSlabPos = 0;
   }
-  readSlab.set(src.subarray(0, n), readSlabPos);
-  const view = readSlab.subarray(readSlabPos, readSlabPos + n);
-  readSlabPos += n;
-  return view;
+  const slab = readSlab;
+  const at = readSlabPos;
+  // Views made with the constructor, not subarray() (which pays a species
+  // lookup), and a plain loop for short reads (TypedArray#set has a fixed
+  // cost): about 30% less per read than two subarray() calls and a set()
+  // (in-process loop on Deno 2.9, 40-600 byte reads).
+  if (n <= 64) for (let i = 0; i < n; i++) slab[at + i] = src[i];
+  else slab.set(n === src.length ? src : new Uint8Array(src.buffer, src.byteOffset, n), at);
+  readSlabPos = at + n;
+  return new Uint8Array(slab.buffer, at, n);
 }
 
 const EMPTY_BYTES = new Uint8Array(0);
 const EVENTS_NOT_STARTED: SocketEvents = { data() {}, drain() {}, end() {}, close() {} };
 
-/** Read buffer sizes: small while requests are small, grown while reads fill it. */
-const MIN_READ_BYTES = 2 * 1024;
+/**
+ * Read buffer sizes: small while requests are small, grown while reads fill
+ * it. An idle connection holds its buffer in the pending read, so the
+ * minimum is most of what idle connections cost in JS memory: 1 KiB holds
+ * a typical API or curl request head in one read (a browser head with
+ * cookies may take one read more on a new connection; the buffer then
+ * grows and stays grown while heads are that large).
+ */
+const MIN_READ_BYTES = 1024;
 const MAX_READ_BYTES = 64 * 1024;
+/**
+ * Small reads in a row before the buffer halves: more than the one small
+ * read that ends a message just over the buffer's size (not tuned further).
+ */
+const SHRINK_AFTER_READS = 4;
 /** Queued output above which `write()` reports backpressure. */
 const HIGH_WATER_BYTES = 64 * 1024;
 
@@ -63,7 +81,8 @@ export class DenoSocket implements Socket {
   /** Our FIN went out. */
   #writeEnded = false;
   #closed = false;
-  #queue: Uint8Array[] = [];
+  /** Writes waiting behind the one in flight; made on first use (null: none). */
+  #queue: Uint8Array[] | null = null;
   #queuedBytes = 0;
   #writing = false;
   #needDrain = false;
@@ -113,6 +132,8 @@ export class DenoSocket implements Socket {
     if (this.#reading) return;
     this.#reading = true;
     let buf = new Uint8Array(this.#readSize);
+    /** Reads in a row that used under an eighth of the buffer. */
+    let small = 0;
     try {
       // While paused the loop keeps one read outstanding as long as nothing
       // is held: a peer that leaves (FIN, RST) is noticed at once, not at
@@ -135,8 +156,20 @@ export class DenoSocket implements Socket {
           break;
         }
         this.#events.data(chunk);
-        if (n === buf.length && buf.length < MAX_READ_BYTES) buf = new Uint8Array((this.#readSize = buf.length * 2));
-        else if (n < buf.length >> 3 && buf.length > MIN_READ_BYTES) buf = new Uint8Array((this.#readSize = buf.length >> 1));
+        // Grow at once on a full read; shrink only after SHRINK_AFTER_READS
+        // small ones in a row. Shrinking on one small read made messages a
+        // little over a size (a 1 KiB POST and its head: one full read of
+        // 1,024, then the ~150 bytes left) grow and shrink the buffer on
+        // every request, two reads and two buffers each.
+        if (n === buf.length) {
+          small = 0;
+          if (buf.length < MAX_READ_BYTES) buf = new Uint8Array((this.#readSize = buf.length * 2));
+        } else if (n < buf.length >> 3 && buf.length > MIN_READ_BYTES) {
+          if (++small >= SHRINK_AFTER_READS) {
+            small = 0;
+            buf = new Uint8Array((this.#readSize = buf.length >> 1));
+          }
+        } else small = 0;
       }
     } catch {
       // Reset by the peer, or interrupted by our own close().
@@ -150,7 +183,7 @@ export class DenoSocket implements Socket {
     if (this.#closed || this.#endAfterWrites) return false;
     if (bytes.length === 0) return this.#queuedBytes <= HIGH_WATER_BYTES;
     this.#queuedBytes += bytes.length;
-    if (this.#writing) this.#queue.push(bytes);
+    if (this.#writing) (this.#queue ??= []).push(bytes);
     else {
       // Nothing in flight: write now, with no queue and no async frame (the
       // keep-alive path writes once per request).
@@ -175,7 +208,7 @@ export class DenoSocket implements Socket {
     // conn.write may take less than it was given.
     if (n < chunk.length) return this.#send(chunk.subarray(n));
     const queue = this.#queue;
-    if (queue.length > 0) {
+    if (queue !== null) {
       // Coalesce what queued up while the last write was in flight.
       let next: Uint8Array;
       if (queue.length === 1) next = queue[0];
@@ -189,7 +222,7 @@ export class DenoSocket implements Socket {
           p += c.length;
         }
       }
-      this.#queue = [];
+      this.#queue = null;
       return this.#send(next);
     }
     this.#writing = false;
@@ -263,7 +296,7 @@ export class DenoSocket implements Socket {
   #close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    this.#queue = [];
+    this.#queue = null;
     this.#queuedBytes = 0;
     this.#held = null;
     try {

@@ -126,7 +126,8 @@ export class Connection implements SocketEvents, BodyOwner, ExchangeOwner, Respo
   #peerEnded = false;
   #closed = false;
   #writeBlocked = false;
-  #drainWaiters: (() => void)[] = [];
+  /** Pumps waiting for `drain` (made on first use: most connections never wait). */
+  #drainWaiters: (() => void)[] | null = null;
   #flushScheduled = false;
   /** data() is running: responses ready now are flushed when it returns. */
   #inData = false;
@@ -234,8 +235,8 @@ export class Connection implements SocketEvents, BodyOwner, ExchangeOwner, Respo
       return;
     }
     const waiters = this.#drainWaiters;
-    if (waiters.length > 0) {
-      this.#drainWaiters = [];
+    if (waiters !== null) {
+      this.#drainWaiters = null;
       for (const w of waiters) w();
     }
     if (this.#pausedForWrite) {
@@ -292,8 +293,9 @@ export class Connection implements SocketEvents, BodyOwner, ExchangeOwner, Respo
       }
     }
     this.#pipeline.length = 0;
-    for (const w of this.#drainWaiters) w();
-    this.#drainWaiters = [];
+    const waiters = this.#drainWaiters;
+    this.#drainWaiters = null;
+    if (waiters !== null) for (const w of waiters) w();
     this.#host.connectionClosed(this);
   }
 
@@ -901,7 +903,10 @@ export class Connection implements SocketEvents, BodyOwner, ExchangeOwner, Respo
       break;
     }
     for (let k = 0; k < finished; k++) this.#finish(pipeline[k], true);
-    if (finished > 0) pipeline.splice(0, finished);
+    // One answered (keep-alive): shift(), which makes no array of the removed
+    // as splice() does (Bun: about 15 ns against 50 per flush, in-process loop).
+    if (finished === 1) pipeline.shift();
+    else if (finished > 0) pipeline.splice(0, finished);
     if (out.length > 0) this.#write(out.take());
     if (upgradeEx !== null) {
       this.#switchProtocols(upgradeEx);
@@ -1044,7 +1049,7 @@ export class Connection implements SocketEvents, BodyOwner, ExchangeOwner, Respo
 
   /** Resolves on the next drain, or when the socket closes. */
   drained(): Promise<void> {
-    return new Promise((resolve) => this.#drainWaiters.push(resolve));
+    return new Promise((resolve) => (this.#drainWaiters ??= []).push(resolve));
   }
 
   #write(bytes: Uint8Array): void {
