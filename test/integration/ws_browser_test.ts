@@ -73,6 +73,9 @@ for (const deflate of [true, false]) {
       assert.equal(r.protocol, "chat");
       if (deflate) assert.match(String(r.extensions), /^permessage-deflate/);
       else assert.equal(r.extensions, "");
+      // The browser's onclose (and so its report) can come before the server
+      // has run its close handler; give it a moment, bounded.
+      for (let i = 0; i < 100 && closes.length === 0; i++) await new Promise((r) => setTimeout(r, 50));
       assert.deepEqual(closes, [1000]);
     } finally {
       const exited = new Promise<void>((r) => (browser.exitCode !== null ? r() : browser.once("exit", () => r())));
