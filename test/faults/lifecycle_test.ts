@@ -12,25 +12,10 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import * as net from "node:net";
 import process from "node:process";
-import { serve } from "../../mod.ts";
-import type { OverloadStrategy, Server, ServeOptions } from "../../mod.ts";
+import type { OverloadStrategy } from "../../mod.ts";
 import { parseResponses } from "../helpers/raw_client.ts";
+import { sleep, start, until } from "./helpers.ts";
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function until(cond: () => boolean, ms: number, what: string): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`not in ${ms} ms: ${what}`);
-    await sleep(10);
-  }
-}
-
-async function start(options: Partial<ServeOptions> & Pick<ServeOptions, "fetch">): Promise<Server> {
-  const server = serve({ port: 0, hostname: "127.0.0.1", ...options });
-  await server.ready;
-  return server;
-}
 
 interface Client {
   socket: net.Socket;
