@@ -17,7 +17,7 @@
  */
 
 import type { BodySource } from "./body.ts";
-import type { RequestHead } from "../http/parser.ts";
+import { forEachField, type RequestHead } from "../http/parser.ts";
 import { latin1 } from "../http/chars.ts";
 
 /**
@@ -204,33 +204,9 @@ export function methodCarried(method: string): boolean {
   }
 }
 
-/**
- * Appends each header field of `head` to `headers`, in order. One latin1
- * decode of the whole field section, then slices of that string (a slice
- * shares the string's characters): cheaper than a decode per name and value.
- * Names keep their case; values are trimmed of surrounding whitespace.
- */
+/** Appends each header field of `head` to `headers`, in order (see {@linkcode forEachField}). */
 export function appendFields(head: RequestHead, headers: Headers): void {
-  const buf = head.buf;
-  const base = head.fieldsStart;
-  const end = head.fieldsEnd;
-  if (end <= base) return;
-  // Node's and Bun's Buffer decode latin1 natively.
-  const slice = (buf as { latin1Slice?: (start: number, end: number) => string }).latin1Slice;
-  const s = typeof slice === "function" ? slice.call(buf, base, end) : latin1(buf, base, end);
-  let i = base;
-  while (i < end) {
-    const nameStart = i;
-    while (buf[i] !== 0x3a /* : */) i++;
-    const nameEnd = i++;
-    while (buf[i] === 0x20 || buf[i] === 0x09) i++;
-    const valueStart = i;
-    while (buf[i] !== 0x0d) i++;
-    let valueEnd = i;
-    while (valueEnd > valueStart && (buf[valueEnd - 1] === 0x20 || buf[valueEnd - 1] === 0x09)) valueEnd--;
-    headers.append(s.slice(nameStart - base, nameEnd - base), s.slice(valueStart - base, valueEnd - base));
-    i += 2;
-  }
+  forEachField(head, headers.append, headers);
 }
 
 /** The reason `request.signal` aborts with when the client leaves. */

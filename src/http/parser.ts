@@ -534,16 +534,25 @@ function equalsExact(buf: Uint8Array, start: number, s: string): boolean {
 }
 
 /**
- * Calls `fn(name, value)` for each header field of a parsed head, in order.
- * Names keep their case; values are trimmed of surrounding whitespace.
+ * Calls `fn.call(self, name, value)` for each header field of a parsed head,
+ * in order (so `forEachField(head, headers.append, headers)` fills a
+ * `Headers` with no closure). Names keep their case; values are trimmed of
+ * surrounding whitespace. The field section is decoded once (natively where
+ * the bytes are a Node or Bun Buffer) and names and values are slices of
+ * that string: cheaper than a decode per name and per value.
  */
-export function forEachField(
+export function forEachField<T>(
   head: RequestHead,
-  fn: (name: string, value: string) => void,
+  fn: (this: T, name: string, value: string) => void,
+  self: T,
 ): void {
   const buf = head.buf;
-  let i = head.fieldsStart;
+  const base = head.fieldsStart;
   const end = head.fieldsEnd;
+  if (end <= base) return;
+  const slice = (buf as { latin1Slice?: (start: number, end: number) => string }).latin1Slice;
+  const s = typeof slice === "function" ? slice.call(buf, base, end) : latin1(buf, base, end);
+  let i = base;
   while (i < end) {
     const nameStart = i;
     while (buf[i] !== COLON) i++;
@@ -553,7 +562,7 @@ export function forEachField(
     while (buf[i] !== CR) i++;
     let valueEnd = i;
     while (valueEnd > valueStart && (buf[valueEnd - 1] === SP || buf[valueEnd - 1] === HTAB)) valueEnd--;
-    fn(latin1(buf, nameStart, nameEnd), latin1(buf, valueStart, valueEnd));
+    fn.call(self, s.slice(nameStart - base, nameEnd - base), s.slice(valueStart - base, valueEnd - base));
     i += 2;
   }
 }

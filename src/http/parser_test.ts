@@ -184,7 +184,7 @@ test("parseHead: method, target and host offsets", () => {
   assert.equal(text(head.targetStart, head.targetEnd), "/a?b");
   assert.equal(text(head.hostStart, head.hostEnd), "h:1");
   const fields: [string, string][] = [];
-  forEachField(head, (n, v) => fields.push([n, v]));
+  forEachField(head, (n, v) => fields.push([n, v]), null);
   assert.deepEqual(fields, [["Host", "h:1"], ["X-Y", "z"]]);
 });
 
