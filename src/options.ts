@@ -193,6 +193,18 @@ export interface ServeOptions {
    * line's fields. See `src/access_log.ts`. @default undefined (off)
    */
   accessLog?: AccessLogOption;
+  /**
+   * Opt-in, off by default: replace the process's global `Request`,
+   * `Response` and `fetch` with lightweight ones (`src/fetch/light.ts`)
+   * that cost a few property stores to make instead of the runtime's full
+   * construction, which on Node (undici) is most of a small request's
+   * cost. `instanceof`, `clone()`, streaming bodies and every property of
+   * the runtime's own objects keep working; what it gives up is listed
+   * in the README ("Lightweight globals"). For the whole process while
+   * the server runs (until `finished`): every library in it sees them.
+   * @default false
+   */
+  lightweightGlobals?: boolean;
 }
 
 /**
@@ -207,7 +219,7 @@ const OPTION_NAMES: Record<keyof ServeOptions, true> = {
   shutdownTimeoutMs: true, shutdownGraceMs: true, requestTimeoutMs: true, minBodyBytesPerSecond: true, writeTimeoutMs: true, handlerTimeoutMs: true,
   maxConnections: true, maxInFlightRequests: true, maxQueuedRequests: true, overloadStrategy: true,
   lowWaterRatio: true, retryAfterSeconds: true, priority: true, tcpKeepAliveMs: true, handleSignals: true,
-  workers: true, tls: true, tlsHandshakeTimeoutMs: true, unix: true, fd: true, health: true, accessLog: true,
+  workers: true, tls: true, tlsHandshakeTimeoutMs: true, unix: true, fd: true, health: true, accessLog: true, lightweightGlobals: true,
 };
 const KNOWN_OPTIONS: ReadonlySet<string> = new Set(Object.keys(OPTION_NAMES));
 

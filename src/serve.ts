@@ -12,6 +12,7 @@ import type { ServeOptions } from "./options.ts";
 import { createServer, type Server } from "./server.ts";
 import { serveWorkers } from "./cluster.ts";
 import { withHealth } from "./health.ts";
+import { installLightweightGlobals, withLightweightGlobals } from "./fetch/light.ts";
 
 /**
  * Starts a server on `transport`. Adapters wrap this as `serve(options)`.
@@ -22,6 +23,20 @@ import { withHealth } from "./health.ts";
  * @throws {RangeError} when a numeric option is out of range
  */
 export function serveWith(transport: Transport, options: ServeOptions): Server {
+  if (options?.lightweightGlobals === true) {
+    // Opt-in (src/fetch/light.ts): the process's globals while this server
+    // runs (counted: the last server with it to finish puts the runtime's back).
+    const release = installLightweightGlobals();
+    let server: Server;
+    try {
+      server = serveWith(withLightweightGlobals(transport), { ...options, lightweightGlobals: false });
+    } catch (e) {
+      release();
+      throw e;
+    }
+    server.finished.then(release, release);
+    return server;
+  }
   if (options?.health !== undefined && options.health !== false) {
     // The probes read the server that answers them (a worker's own, under a supervisor).
     let server: Server | undefined;

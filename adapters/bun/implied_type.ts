@@ -9,6 +9,8 @@
  * @module
  */
 
+import { lightBodyKind } from "../../src/fetch/light.ts";
+
 /** What Bun's own Response reports as the type of such a body (`(await res.blob()).type`, Bun 1.4.5). */
 const TEXT = "text/plain;charset=utf-8";
 
@@ -21,8 +23,14 @@ const TEXT = "text/plain;charset=utf-8";
  * bytes here: `Bun.serve` sends `application/octet-stream` for bytes and
  * for another Response's body, `text/plain;charset=utf-8` for a string;
  * this sends what Bun's Response reports for all of them. The core sends
- * it only where the response's fields name no `Content-Type`.
+ * it only where the response's fields name no `Content-Type`. Called too,
+ * before its body is taken, for a light Response written from its fixed body.
  */
 export function impliedType(response: Response): string | null {
+  // A light Response (`lightweightGlobals`) says what its body was made
+  // from, so it gets exactly what Bun.serve sends.
+  const kind = lightBodyKind(response);
+  if (kind === "text") return TEXT;
+  if (kind === "bytes") return "application/octet-stream";
   return response.bodyUsed ? TEXT : null;
 }

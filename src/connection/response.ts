@@ -96,8 +96,12 @@ export function takeResponse(ex: Exchange, res: Response, target: ResponseTarget
   const noContent = status === 204 || status === 304;
   // Ask the runtime first: reading `res.body` would turn a fixed body into
   // a stream (Deno does exactly that), and the fast path would be lost.
+  // The implied type first: a light Response (src/fetch/light.ts) tells it
+  // from the body it is about to give up. Not on HEAD, as from Bun.serve.
+  const implied = noContent || target.staticBody === undefined || ex.head.method === "HEAD" ? null : target.impliedType?.(res) ?? null;
   const fixed = noContent ? null : target.staticBody?.(res);
   if (fixed != null) {
+    ex.impliedType = implied;
     if (typeof fixed === "string" && isAscii(fixed)) {
       // Most text and JSON bodies: written straight into the output, no copy.
       ex.text = fixed;

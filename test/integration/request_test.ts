@@ -10,11 +10,19 @@ import { proxy } from "hono/proxy";
 import { serve, type Server } from "../../mod.ts";
 import { parseResponses, rawRequest } from "../helpers/raw_client.ts";
 
+const NATIVE_REQUEST = globalThis.Request;
+const NATIVE_RESPONSE = globalThis.Response;
+const NATIVE_URL_GETTER = Object.getOwnPropertyDescriptor(Request.prototype, "url")!.get!;
+
+// The same cases run a second time with the `lightweightGlobals: true`
+// opt-in (src/fetch/light.ts), where the handler's Request is a light one
+// standing in for the runtime's: what differs is said case by case.
+for (const light of [false, true]) {
 let aborted: (name: string) => void = () => {};
 let enter: () => void = () => {};
 const entered = new Promise<void>((resolve) => (enter = resolve));
 
-describe("the handler's Request is a real Request", () => {
+describe(light ? "with lightweightGlobals, the handler's Request stands in for a real one" : "the handler's Request is a real Request", () => {
   let server: Server;
   let upstream: Server;
   let base = "";
@@ -53,6 +61,14 @@ describe("the handler's Request is a real Request", () => {
       const get = (k: string) => Object.getOwnPropertyDescriptor(Request.prototype, k)!.get!.call(c.req.raw);
       return c.json({ instanceOf: c.req.raw instanceof Request, method: get("method"), url: get("url"), accept: (get("headers") as Headers).get("accept"), tag: Object.prototype.toString.call(c.req.raw) });
     });
+    app.get("/native-brand", (c) => {
+      // The runtime's own getter, taken before the opt-in replaced the global.
+      try {
+        return c.text(String(NATIVE_URL_GETTER.call(c.req.raw)));
+      } catch (e) {
+        return c.text((e as Error).name);
+      }
+    });
     app.get("/hang", (c) => {
       const signal = c.req.raw.signal;
       signal.addEventListener("abort", () => aborted((signal.reason as Error).name));
@@ -78,7 +94,7 @@ describe("the handler's Request is a real Request", () => {
     app.post("/limited", bodyLimit({ maxSize: 8 }), async (c) => c.text(`ok ${await c.req.text()}`));
     app.use("/override", methodOverride({ app }));
     app.delete("/override", (c) => c.text("deleted"));
-    server = serve({ fetch: app.fetch, port: 0, hostname: "127.0.0.1" });
+    server = serve({ fetch: app.fetch, port: 0, hostname: "127.0.0.1", lightweightGlobals: light });
     await server.ready;
     base = `http://127.0.0.1:${server.port}`;
   });
@@ -86,6 +102,23 @@ describe("the handler's Request is a real Request", () => {
   after(async () => {
     await server.close({ deadlineMs: 500 });
     await upstream.close({ deadlineMs: 500 });
+    // The opt-in is taken back once its server has finished.
+    assert.equal(globalThis.Request, NATIVE_REQUEST);
+    assert.equal(globalThis.Response, NATIVE_RESPONSE);
+  });
+
+  if (light) {
+    it("installs the light globals while the server runs", () => {
+      assert.notEqual(globalThis.Request, NATIVE_REQUEST);
+      assert.notEqual(globalThis.Response, NATIVE_RESPONSE);
+      assert.equal(Request.name, "Request");
+      assert.equal(Response.name, "Response");
+    });
+  }
+
+  it(light ? "a runtime getter taken before the opt-in refuses it (the documented limit)" : "a runtime getter taken early accepts it", async () => {
+    const r = await fetch(`${base}/native-brand`);
+    assert.equal(await r.text(), light ? "TypeError" : `${base}/native-brand`);
   });
 
   it("new Request(req, init) keeps method, URL and body; init overrides headers", async () => {
@@ -179,10 +212,10 @@ describe("the handler's Request is a real Request", () => {
     assert.equal(parseResponses(text)[0].status, carried ? 404 : 501);
   });
 
-  it("a Host the URL parser refuses: 400 on Node and Bun; on Deno, as from Deno.serve, the handler gets it", async () => {
+  it("a Host the URL parser refuses: 400 on Node and Bun (and with the opt-in); on Deno, as from Deno.serve, the handler gets it", async () => {
     const { text } = await rawRequest(server.port, "GET /brand HTTP/1.1\r\nHost: 1.2.3.999\r\nConnection: close\r\n\r\n");
     const res = parseResponses(text)[0];
-    if ("Deno" in globalThis) {
+    if ("Deno" in globalThis && !light) {
       assert.equal(res.status, 200);
       assert.equal(JSON.parse(res.body).url, "http://1.2.3.999/brand");
     } else assert.equal(res.status, 400);
@@ -201,9 +234,9 @@ describe("the handler's Request is a real Request", () => {
     assert.deepEqual(parseResponses(text).map((r) => [r.status, r.body]), [[200, "[] true"], [200, "[] true"], [200, "[] true"]]);
   });
 
-  it("headers are mutable on Node and Bun, immutable on Deno: as from each runtime's own server", async () => {
+  it("headers are mutable on Node and Bun (and with the opt-in), immutable on Deno: as from each runtime's own server", async () => {
     const r = await fetch(`${base}/mutate`);
-    assert.equal(await r.text(), "Deno" in globalThis ? "immutable TypeError" : "mutable 1");
+    assert.equal(await r.text(), "Deno" in globalThis && !light ? "immutable TypeError" : "mutable 1");
   });
 
   it("aborts request.signal when the client leaves", async () => {
@@ -217,3 +250,4 @@ describe("the handler's Request is a real Request", () => {
     assert.equal(await reason, "AbortError");
   });
 });
+}
