@@ -8,6 +8,7 @@
 #   DURATION   seconds per scenario (default 10)
 #   SERVERS    space-separated server names (default: all, see `SERVERS=list bash bench/run.sh`)
 #   CONNS      wrk connections (default 64)
+#   C1K_CONNS  wrk connections of the many-connections scenario c1k (default 1000)
 #   DEPTH      pipelining depth (default 16)
 #   WARMUP     warm-up seconds before measuring (default 2)
 #   BASE_PORT  first port; server i listens on BASE_PORT+i (default 3900)
@@ -18,9 +19,14 @@
 #              servers that serve HTTPS (anyserve, @hono/node-server over node:https, Bun.serve({ tls }),
 #              Deno.serve({ cert, key })); scenarios: keep-alive, a new TLS connection per request
 #              (Connection: close), /user/123, POST /echo
+#   SCENARIOS  space-separated scenarios to run, in column order (default "ka pipe user post c1k";
+#              with TLS=1 "ka close user post"); any of ka pipe user post c1k close
+#   LATENCY_SCENARIOS  scenarios whose p50 / p99 get the latency table (default "ka c1k"; those
+#              not in SCENARIOS are left out)
 #
-# Each server is pinned to SERVER_CPU, wrk to CLIENT_CPU. Output: a markdown table on stdout
-# and in bench/.out/latest.md; raw wrk output and server logs land in bench/.out/raw/.
+# Each server is pinned to SERVER_CPU, wrk to CLIENT_CPU. Output: markdown tables (req/s, server
+# CPU per request, p50 / p99 latency) on stdout and in bench/.out/latest.md; raw wrk output and
+# server logs land in bench/.out/raw/.
 set -u
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -28,6 +34,7 @@ cd "$ROOT" || exit 1
 
 DURATION="${DURATION:-10}"
 CONNS="${CONNS:-64}"
+C1K_CONNS="${C1K_CONNS:-1000}"
 DEPTH="${DEPTH:-16}"
 WARMUP="${WARMUP:-2}"
 BASE_PORT="${BASE_PORT:-3900}"
@@ -59,12 +66,16 @@ ALL_SERVERS=(
 declare -A BASELINE=([node]=node-server [bun]=bun-serve [deno]=deno-serve)
 declare -A RT_LABEL=([node]="Node" [bun]="Bun" [deno]="Deno")
 
-SCENARIOS=(ka pipe user post)
+log() { printf '%s\n' "$*" >&2; }
+
+SCENARIOS_ENV="${SCENARIOS:-}"
+SCENARIOS=(ka pipe user post c1k)
 declare -A SC_TITLE=(
   [ka]="GET / keep-alive"
   [pipe]="GET / pipelined x${DEPTH}"
   [user]="GET /user/123"
   [post]="POST /echo 1 KiB"
+  [c1k]="GET / keep-alive, ${C1K_CONNS} conns"
   [close]="GET / new connection each"
 )
 SCHEME=http
@@ -86,8 +97,17 @@ if [[ "${TLS:-}" == "1" ]]; then
   for e in "${ALL_SERVERS[@]}"; do [[ "$TLS_SERVERS" == *" ${e%%|*} "* ]] && filtered+=("$e"); done
   ALL_SERVERS=("${filtered[@]}")
 fi
-
-log() { printf '%s\n' "$*" >&2; }
+if [[ -n "$SCENARIOS_ENV" ]]; then
+  SCENARIOS=()
+  for sc in $SCENARIOS_ENV; do
+    if [[ -z "${SC_TITLE[$sc]:-}" ]]; then log "error: unknown scenario '$sc' (known: ${!SC_TITLE[*]})"; exit 1; fi
+    SCENARIOS+=("$sc")
+  done
+fi
+LAT_SCENARIOS=()
+for sc in ${LATENCY_SCENARIOS:-ka c1k}; do
+  [[ " ${SCENARIOS[*]} " == *" $sc "* ]] && LAT_SCENARIOS+=("$sc")
+done
 
 if [[ "${SERVERS:-}" == "list" ]]; then
   for e in "${ALL_SERVERS[@]}"; do IFS='|' read -r n rt f l <<<"$e"; printf '%-14s %-5s %s\n' "$n" "$rt" "$l"; done
@@ -98,7 +118,11 @@ for tool in wrk taskset curl; do
   command -v "$tool" >/dev/null || { log "error: '$tool' not found (apt-get install -y wrk util-linux curl)"; exit 1; }
 done
 
+# Servers and wrk inherit this: c1k needs C1K_CONNS descriptors in each (plus a few dozen of their own).
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+if [[ " ${SCENARIOS[*]} " == *" c1k "* ]] && (( $(ulimit -n) < C1K_CONNS + 64 )); then
+  log "warning: ulimit -n is $(ulimit -n), too few for c1k's ${C1K_CONNS} connections; expect socket errors"
+fi
 
 mkdir -p "$RAW" && rm -f "$RAW"/*
 
@@ -113,6 +137,17 @@ if [[ -n "${SERVERS:-}" ]]; then
 else
   SELECTED=("${ALL_SERVERS[@]}")
 fi
+
+# results.tsv rows: name, runtime, label, peak RSS, note, then one req/s field per scenario
+# (in SCENARIOS order). row_all <name> <rt> <label> <value for every scenario> <note>
+row_all() {
+  local line="$1"$'\t'"$2"$'\t'"$3"$'\t-\t'"$5" sc
+  for sc in "${SCENARIOS[@]}"; do line+=$'\t'"$4"; done
+  printf '%s\n' "$line" >>"$RESULTS"
+  line="$1"$'\t'"$2"$'\t'"$3"
+  for sc in "${LAT_SCENARIOS[@]}"; do line+=$'\t'"$4"$'\t'"$4"; done
+  printf '%s\n' "$line" >>"$LAT_RESULTS"
+}
 
 CUR_PID=""
 cleanup() {
@@ -156,16 +191,29 @@ wait_quiet() {
   done
 }
 
+# Connections whose handshake completed while a listener's accept queue (its listen backlog: 511
+# on Node and Deno, 512 on Bun, read with `ss -ltn`) was full, machine-wide (TcpExt ListenOverflows).
+# Linux then drops the handshake's last ACK and retransmits the SYN-ACK 1 s later (2 s, 4 s, ...):
+# the client, already connected on its side, has sent its request, which waits that long.
+listen_overflows() {
+  awk '/^TcpExt:/ { if (!h) { for (i = 1; i <= NF; i++) if ($i == "ListenOverflows") c = i; h = 1 } else if (c) print $c }' \
+    /proc/net/netstat 2>/dev/null
+}
+
 # wrk_run <server pid> <outfile> <wrk args...>: prints req/s (or "fail"); '*' = wrk reported
 # socket errors / non-2xx; '~' = other processes used >= 10% of a core during the measurement.
 wrk_run() {
   local pid=$1 outf=$2; shift 2
   wait_quiet "$pid"
-  local b0 s0 b1 s1 wt
-  b0=$(cpu_busy); s0=$(proc_cpu "$pid")
+  local b0 s0 b1 s1 wt o0 o1
+  o0=$(listen_overflows); b0=$(cpu_busy); s0=$(proc_cpu "$pid")
   wt=$( { taskset -c "$CLIENT_CPU" wrk "$@" >"$outf" 2>&1; times; } | awk 'NR == 2 {
           split($1, u, /[ms]/); split($2, s, /[ms]/); print u[1] * 60 + u[2] + s[1] * 60 + s[2] }')
-  b1=$(cpu_busy); s1=$(proc_cpu "$pid")
+  b1=$(cpu_busy); s1=$(proc_cpu "$pid"); o1=$(listen_overflows)
+  if [[ -n "$o0" && -n "$o1" ]]; then
+    echo "listen queue overflows (whole machine): $((o1 - o0))" >>"$outf"
+    (( o1 > o0 )) && log "   note: $((o1 - o0)) connections found a full accept queue (those requests waited >= 1 s for a SYN-ACK retransmit)"
+  fi
   local foreign
   foreign=$(awk -v b="$((b1 - b0))" -v s="$((s1 - s0))" -v w="${wt:-0}" -v hz="$CLK_TCK" -v d="$DURATION" \
     'BEGIN { printf "%.0f", (b - s - w * hz) * 100 / (hz * d) }')
@@ -187,10 +235,28 @@ wrk_run() {
 # the server CPU µs/request that wrk_run appended to a raw wrk file, or "-"
 cpu_us() { awk '/^server CPU: / { v = $3 } END { print (v == "" ? "-" : v) }' "$1" 2>/dev/null || echo "-"; }
 
+# a percentile (50, 75, 90 or 99) of wrk's "Latency Distribution" block in a raw wrk file, in ms
+# (wrk prints it as e.g. "99%  635.00us", "1.20ms", "2.01s", "1.50m"), or "-"
+lat_ms() {
+  awk -v want="$2%" '
+    /^ *Latency Distribution/ { in_block = 1; next }
+    in_block && $1 == want {
+      v = $2; unit = v; sub(/^[0-9.]+/, "", unit); sub(/[a-z]+$/, "", v)
+      f = (unit == "us") ? 0.001 : (unit == "ms") ? 1 : (unit == "s") ? 1000 : (unit == "m") ? 60000 : (unit == "h") ? 3600000 : -1
+      if (f > 0 && v ~ /^[0-9.]+$/) { ms = v * f; found = 1 }
+      exit
+    }
+    in_block && $1 !~ /%$/ { in_block = 0 }
+    END { if (!found) print "-"; else if (ms < 10) printf "%.2f\n", ms; else if (ms < 100) printf "%.1f\n", ms; else printf "%.0f\n", ms }
+  ' "$1" 2>/dev/null || echo "-"
+}
+
 RESULTS="$RAW/results.tsv"
 CPU_RESULTS="$RAW/cpu.tsv"
+LAT_RESULTS="$RAW/latency.tsv"
 : >"$RESULTS"
 : >"$CPU_RESULTS"
+: >"$LAT_RESULTS"
 STARTED_AT="$(date -u '+%Y-%m-%d %H:%M UTC')"
 
 idx=0
@@ -201,7 +267,7 @@ for e in "${SELECTED[@]}"; do
 
   if [[ "$file" == "anyserve.ts" && ! -f "$ROOT/mod.ts" ]]; then
     log "skip $name: $ROOT/mod.ts does not exist yet"
-    printf '%s\t%s\t%s\tskip\tskip\tskip\tskip\t-\tmod.ts missing\n' "$name" "$rt" "$label" >>"$RESULTS"
+    row_all "$name" "$rt" "$label" skip "mod.ts missing"
     continue
   fi
   case $rt in
@@ -211,12 +277,12 @@ for e in "${SELECTED[@]}"; do
   esac
   if [[ ! -x "${cmd[0]}" ]]; then
     log "skip $name: runtime ${cmd[0]} not found"
-    printf '%s\t%s\t%s\tskip\tskip\tskip\tskip\t-\truntime missing\n' "$name" "$rt" "$label" >>"$RESULTS"
+    row_all "$name" "$rt" "$label" skip "runtime missing"
     continue
   fi
   if port_open "$port"; then
     log "skip $name: port $port already in use"
-    printf '%s\t%s\t%s\tskip\tskip\tskip\tskip\t-\tport busy\n' "$name" "$rt" "$label" >>"$RESULTS"
+    row_all "$name" "$rt" "$label" skip "port busy"
     continue
   fi
 
@@ -236,13 +302,13 @@ for e in "${SELECTED[@]}"; do
     log "FAIL $name: $why; server log tail:"
     tail -n 15 "$slog" | sed 's/^/    /' >&2
     stop_server "$pid"
-    printf '%s\t%s\t%s\tfail\tfail\tfail\tfail\t-\t%s\n' "$name" "$rt" "$label" "$why" >>"$RESULTS"
+    row_all "$name" "$rt" "$label" fail "$why"
     continue
   fi
   if ! body=$(curl -sS "${CURL_TLS[@]}" --max-time 5 "$SCHEME://127.0.0.1:$port/" 2>&1) || [[ "$body" != *"Hello, World!"* ]]; then
     log "FAIL $name: GET / did not answer 'Hello, World!' (got: ${body:0:200})"
     stop_server "$pid"
-    printf '%s\t%s\t%s\tfail\tfail\tfail\tfail\t-\tbad GET / response\n' "$name" "$rt" "$label" >>"$RESULTS"
+    row_all "$name" "$rt" "$label" fail "bad GET / response"
     continue
   fi
 
@@ -252,12 +318,14 @@ for e in "${SELECTED[@]}"; do
   declare -A R=()
   for sc in "${SCENARIOS[@]}"; do
     if ! kill -0 "$pid" 2>/dev/null; then R[$sc]="died"; continue; fi
+    # --latency: wrk adds its "Latency Distribution" block (50/75/90/99%), read back by lat_ms
     case $sc in
-      ka) args=(-t1 -c"$CONNS" -d"${DURATION}s" "$url/") ;;
-      close) args=(-t1 -c"$CONNS" -d"${DURATION}s" -H "Connection: close" "$url/") ;;
-      pipe) args=(-t1 -c"$CONNS" -d"${DURATION}s" -s "$W/pipeline.lua" "$url/" -- "$DEPTH" /) ;;
-      user) args=(-t1 -c"$CONNS" -d"${DURATION}s" "$url/user/123") ;;
-      post) args=(-t1 -c"$CONNS" -d"${DURATION}s" -s "$W/post.lua" "$url/echo") ;;
+      ka) args=(-t1 -c"$CONNS" -d"${DURATION}s" --latency "$url/") ;;
+      close) args=(-t1 -c"$CONNS" -d"${DURATION}s" --latency -H "Connection: close" "$url/") ;;
+      pipe) args=(-t1 -c"$CONNS" -d"${DURATION}s" --latency -s "$W/pipeline.lua" "$url/" -- "$DEPTH" /) ;;
+      user) args=(-t1 -c"$CONNS" -d"${DURATION}s" --latency "$url/user/123") ;;
+      post) args=(-t1 -c"$CONNS" -d"${DURATION}s" --latency -s "$W/post.lua" "$url/echo") ;;
+      c1k) args=(-t1 -c"$C1K_CONNS" -d"${DURATION}s" --latency "$url/") ;;
     esac
     R[$sc]=$(wrk_run "$pid" "$RAW/$name.$sc.txt" "${args[@]}")
     # a measurement disturbed by other processes is retried (RETRIES times, default 1)
@@ -278,10 +346,22 @@ for e in "${SELECTED[@]}"; do
   kill -0 "$pid" 2>/dev/null || note="server died during run"
   log "   peak RSS: ${rss} MiB ${note}"
   stop_server "$pid"
-  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$rt" "$label" "${R[${SCENARIOS[0]}]}" "${R[${SCENARIOS[1]}]}" "${R[${SCENARIOS[2]}]}" "${R[${SCENARIOS[3]}]}" "$rss" "$note" >>"$RESULTS"
+  row="$name"$'\t'"$rt"$'\t'"$label"$'\t'"$rss"$'\t'"$note"
+  for sc in "${SCENARIOS[@]}"; do row+=$'\t'"${R[$sc]}"; done
+  printf '%s\n' "$row" >>"$RESULTS"
   cpu_row="$label|${RT_LABEL[$rt]}"
   for sc in "${SCENARIOS[@]}"; do cpu_row+="|$(cpu_us "$RAW/$name.$sc.txt")"; done
   echo "$cpu_row" >>"$CPU_RESULTS"
+  # latency.tsv: name, runtime, label, then p50 and p99 (ms) per LAT_SCENARIOS entry; the p99
+  # carries the req/s cell's * / ~ marks (errors, disturbed measurement)
+  row="$name"$'\t'"$rt"$'\t'"$label"
+  for sc in "${LAT_SCENARIOS[@]}"; do
+    marks="${R[$sc]//[^*~]/}"
+    p99=$(lat_ms "$RAW/$name.$sc.txt" 99)
+    [[ "$p99" != "-" ]] && p99+="$marks"
+    row+=$'\t'"$(lat_ms "$RAW/$name.$sc.txt" 50)"$'\t'"$p99"
+  done
+  printf '%s\n' "$row" >>"$LAT_RESULTS"
   unset R
   sleep 0.5
 done
@@ -290,7 +370,9 @@ done
 {
   echo "<!-- bench/run.sh, $STARTED_AT -->"
   [[ "$SCHEME" == https ]] && echo "HTTPS (TLS=1): a 2048-bit RSA certificate; wrk's OpenSSL client."
-  echo "DURATION=${DURATION}s per scenario, wrk -t1 -c${CONNS} on CPU ${CLIENT_CPU}, server on CPU ${SERVER_CPU}, warm-up ${WARMUP}s, pipelining depth ${DEPTH}."
+  c1k_note=""
+  [[ " ${SCENARIOS[*]} " == *" c1k "* ]] && c1k_note=" (c1k: -c${C1K_CONNS})"
+  echo "DURATION=${DURATION}s per scenario, wrk -t1 -c${CONNS}${c1k_note} on CPU ${CLIENT_CPU}, server on CPU ${SERVER_CPU}, warm-up ${WARMUP}s, pipelining depth ${DEPTH}."
   echo "Runtimes: Node $("$NODE" -v 2>/dev/null), Bun $("$BUN" -v 2>/dev/null), $("$DENO" -v 2>/dev/null | head -1)."
   echo "Ratio (x) = req/s / req/s of the runtime's baseline (Node: @hono/node-server, Bun: Bun.serve, Deno: Deno.serve)."
   echo
@@ -308,20 +390,21 @@ done
       while (length(n) > 3) { s = "," substr(n, length(n) - 2) s; n = substr(n, 1, length(n) - 3) }
       return n s star
     }
-    { rows[NR] = $0; name[NR] = $1; for (i = 4; i <= 7; i++) val[$1, i] = $i }
+    # fields: name, runtime, label, peak RSS, note, then one req/s per scenario
+    { rows[NR] = $0; nf[NR] = NF; for (i = 6; i <= NF; i++) val[$1, i] = $i }
     END {
       base["node"] = bn; base["bun"] = bb; base["deno"] = bd
       rl["node"] = "Node"; rl["bun"] = "Bun"; rl["deno"] = "Deno"
       for (r = 1; r <= NR; r++) {
-        split(rows[r], f, "\t")
+        n = split(rows[r], f, "\t")
         b = base[f[2]]
-        line = "| " f[3] (f[1] == b ? " (baseline)" : "") (f[9] != "" ? " — " f[9] : "") " | " rl[f[2]]
-        for (i = 4; i <= 7; i++) {
+        line = "| " f[3] (f[1] == b ? " (baseline)" : "") (f[5] != "" ? " — " f[5] : "") " | " rl[f[2]]
+        for (i = 6; i <= n; i++) {
           bv = val[b, i]
           ratio = (isnum(f[i]) && isnum(bv) && num(bv) > 0) ? sprintf("%.2f", num(f[i]) / num(bv)) : "—"
           line = line " | " fmt(f[i]) " | " ratio
         }
-        print line " | " f[8] " |"
+        print line " | " f[4] " |"
       }
     }' "$RESULTS"
   echo
@@ -334,6 +417,36 @@ done
   echo "$sep|"
   sed 's/|/ | /g; s/^/| /; s/$/ |/' "$CPU_RESULTS"
   echo
+  if (( ${#LAT_SCENARIOS[@]} > 0 )); then
+    echo "p50 / p99 latency (ms, wrk --latency; lower is better; x = p99 / p99 of the runtime's baseline):"
+    echo
+    hdr="| Server | Runtime"
+    sep="|---|---"
+    for sc in "${LAT_SCENARIOS[@]}"; do hdr+=" | ${SC_TITLE[$sc]} p50 | p99 | x"; sep+="|---:|---:|---:"; done
+    echo "$hdr |"
+    echo "$sep|"
+    awk -F'\t' -v bn="${BASELINE[node]}" -v bb="${BASELINE[bun]}" -v bd="${BASELINE[deno]}" '
+      function num(v) { gsub(/[*~]/, "", v); return v }
+      function isnum(v) { return num(v) ~ /^[0-9]+(\.[0-9]+)?$/ }
+      # fields: name, runtime, label, then p50 and p99 (ms) per latency scenario
+      { rows[NR] = $0; for (i = 4; i <= NF; i++) val[$1, i] = $i }
+      END {
+        base["node"] = bn; base["bun"] = bb; base["deno"] = bd
+        rl["node"] = "Node"; rl["bun"] = "Bun"; rl["deno"] = "Deno"
+        for (r = 1; r <= NR; r++) {
+          n = split(rows[r], f, "\t")
+          b = base[f[2]]
+          line = "| " f[3] (f[1] == b ? " (baseline)" : "") " | " rl[f[2]]
+          for (i = 4; i + 1 <= n; i += 2) {
+            bv = val[b, i + 1]
+            ratio = (isnum(f[i + 1]) && isnum(bv) && num(bv) > 0) ? sprintf("%.2f", num(f[i + 1]) / num(bv)) : "—"
+            line = line " | " f[i] " | " f[i + 1] " | " ratio
+          }
+          print line " |"
+        }
+      }' "$LAT_RESULTS"
+    echo
+  fi
   echo "\`*\` = wrk reported socket errors or non-2xx responses; \`~\` = other processes used >= 10% of a core during that measurement (shared machine; number less reliable). Details: bench/.out/raw/<server>.<scenario>.txt."
 } >"$OUT/latest.md"
 
