@@ -52,14 +52,17 @@ BUN="$ROOT/node_modules/.bin/bun"
 # name | runtime | file | label  (the first server of each runtime marked baseline below)
 ALL_SERVERS=(
   "anyserve-node|node|anyserve.ts|anyserve"
+  "anyserve-node-light|node|anyserve_light.ts|anyserve, lightweightGlobals (opt-in)"
   "node-server|node|node_server.ts|@hono/node-server"
   "srvx|node|srvx.ts|srvx"
   "node-http|node|node_http.ts|bare node:http (no Hono)"
   "raw-node|node|raw_node.ts|raw node:net (no HTTP)"
   "anyserve-bun|bun|anyserve.ts|anyserve"
+  "anyserve-bun-light|bun|anyserve_light.ts|anyserve, lightweightGlobals (opt-in)"
   "bun-serve|bun|bun_serve.ts|Bun.serve"
   "raw-bun|bun|raw_bun.ts|raw Bun.listen (no HTTP)"
   "anyserve-deno|deno|anyserve.ts|anyserve"
+  "anyserve-deno-light|deno|anyserve_light.ts|anyserve, lightweightGlobals (opt-in)"
   "deno-serve|deno|deno_serve.ts|Deno.serve"
   "raw-deno|deno|raw_deno.ts|raw Deno.listen (no HTTP)"
 )
