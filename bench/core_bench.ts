@@ -3,6 +3,7 @@
 // what the parser + bridge + writer + the handler cost on each runtime.
 //
 //   node_modules/.bin/node bench/core_bench.ts      (or: deno run -A / bun)
+//   Env: N (requests), HANDLER=null|plain (default: the Hono app), LIGHT=1 (lightweightGlobals)
 import { Hono } from "hono";
 import { serveWith } from "../src/serve.ts";
 import type { Socket, SocketEvents, Transport } from "../src/socket.ts";
@@ -57,7 +58,9 @@ if ((globalThis as { Bun?: unknown }).Bun) {
 // HANDLER=plain: a bare handler returning a small text body, without Hono.
 const handlerKind = (globalThis as { process?: { env: Record<string, string> } }).process?.env?.HANDLER;
 const fetch = handlerKind === "null" ? () => new Response(null) : handlerKind === "plain" ? () => new Response("Hello, World!") : app.fetch;
-const server = serveWith(transport, { fetch, port: 0 });
+// LIGHT=1: with the lightweightGlobals opt-in (src/fetch/light.ts).
+const light = (globalThis as { process?: { env: Record<string, string> } }).process?.env?.LIGHT === "1";
+const server = serveWith(transport, { fetch, port: 0, lightweightGlobals: light });
 await server.ready;
 const socket = new FakeSocket();
 accept(socket);
