@@ -21,6 +21,13 @@ import { type Exchange, PENDING, READY, STREAM } from "./exchange.ts";
  * settles, so the common case costs one or two hops, not six.
  */
 const SETTLE_HOPS = 6;
+/**
+ * Longest string body written character by character; a longer one is
+ * encoded by the runtime in one call (TextEncoder), which beats checking
+ * and copying each character in JavaScript past a few hundred (a 1 KiB
+ * echo on Bun: bench/cpu_ab.sh SCENARIO=post).
+ */
+const MAX_COPIED_TEXT = 256;
 /** Largest response body gathered before it is sent with Content-Length. */
 const MAX_BUFFERED_BODY = 64 * 1024;
 
@@ -102,8 +109,8 @@ export function takeResponse(ex: Exchange, res: Response, target: ResponseTarget
   const fixed = noContent ? null : target.staticBody?.(res);
   if (fixed != null) {
     ex.impliedType = implied;
-    if (typeof fixed === "string" && isAscii(fixed)) {
-      // Most text and JSON bodies: written straight into the output, no copy.
+    if (typeof fixed === "string" && fixed.length <= MAX_COPIED_TEXT && isAscii(fixed)) {
+      // Most short text and JSON bodies: written straight into the output, no copy.
       ex.text = fixed;
       ex.chunkBytes = fixed.length;
     } else {
