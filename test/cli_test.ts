@@ -178,6 +178,21 @@ describe(`anyserve command: --health and --access-log on ${runtime}`, () => {
   });
 });
 
+describe(`anyserve command: --lightweight-globals on ${runtime}`, () => {
+  for (const [args, expected] of [[[], "runtime globals"], [["--lightweight-globals"], "lightweight globals"]] as const) {
+    it(`${args.length === 0 ? "without the flag, the runtime's" : "with the flag, the opt-in's"} Request and Response`, async () => {
+      const run = startCli(["--hostname", "127.0.0.1", "--port", "0", ...args, fixture("globals_app.ts")]);
+      try {
+        const port = await run.listening;
+        assert.equal(await get(port), `200 ${expected}`);
+      } finally {
+        run.child.kill("SIGTERM");
+        await run.exited;
+      }
+    });
+  }
+});
+
 describe(`anyserve --watch on ${runtime}`, () => {
   it("reloads onto a new worker when a file in the entry's directory changes", async () => {
     const dir = mkdtempSync(join(tmpdir(), "anyserve-watch-"));

@@ -53,6 +53,13 @@ export const CLI_OPTIONS: readonly CliOption[] = (() => {
     { name: "workers", flag: "--workers", env: "ANYSERVE_WORKERS", kind: "workers", fallback: "(one process)" },
     { name: "health", flag: "--health", env: "ANYSERVE_HEALTH", kind: "switch", fallback: "off (/healthz, /readyz)" },
     { name: "accessLog", flag: "--access-log", env: "ANYSERVE_ACCESS_LOG", kind: "string", fallback: "off (json|common)" },
+    {
+      name: "lightweightGlobals",
+      flag: "--lightweight-globals",
+      env: "ANYSERVE_LIGHTWEIGHT_GLOBALS",
+      kind: "switch",
+      fallback: "off (opt-in: replaces global Request/Response/fetch)",
+    },
   ];
   for (const [name, value] of Object.entries(DEFAULTS)) {
     if (name === "port" || name === "hostname") continue;

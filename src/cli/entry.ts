@@ -20,6 +20,7 @@ const OBJECT_FIELDS = new Set([
   "keepAliveTimeoutMs", "headersTimeoutMs", "highWaterMarkBytes", "shutdownTimeoutMs", "requestTimeoutMs",
   "minBodyBytesPerSecond", "writeTimeoutMs", "maxConnections", "maxInFlightRequests", "maxQueuedRequests",
   "retryAfterSeconds", "tcpKeepAliveMs", "health", "accessLog", "websocket", "tls", "unix",
+  "lightweightGlobals",
 ]);
 
 function describe(value: unknown): string {
