@@ -34,7 +34,9 @@ export function serveWith(transport: Transport, options: ServeOptions): Server {
       release();
       throw e;
     }
+    // Taken back once it has finished, or at once when it could not listen.
     server.finished.then(release, release);
+    server.ready.catch(release);
     return server;
   }
   if (options?.health !== undefined && options.health !== false) {

@@ -19,14 +19,17 @@ export interface ServerDef {
 
 export const SERVERS: ServerDef[] = [
   { name: "anyserve-node", runtime: "node", file: "anyserve.ts", label: "anyserve (Node)" },
+  { name: "anyserve-node-light", runtime: "node", file: "anyserve_light.ts", label: "anyserve (Node, lightweightGlobals)" },
   { name: "node-server", runtime: "node", file: "node_server.ts", label: "@hono/node-server" },
   { name: "srvx", runtime: "node", file: "srvx.ts", label: "srvx (Node)" },
   { name: "node-http", runtime: "node", file: "node_http.ts", label: "bare node:http" },
   { name: "raw-node", runtime: "node", file: "raw_node.ts", label: "raw node:net" },
   { name: "anyserve-bun", runtime: "bun", file: "anyserve.ts", label: "anyserve (Bun)" },
+  { name: "anyserve-bun-light", runtime: "bun", file: "anyserve_light.ts", label: "anyserve (Bun, lightweightGlobals)" },
   { name: "bun-serve", runtime: "bun", file: "bun_serve.ts", label: "Bun.serve" },
   { name: "raw-bun", runtime: "bun", file: "raw_bun.ts", label: "raw Bun.listen" },
   { name: "anyserve-deno", runtime: "deno", file: "anyserve.ts", label: "anyserve (Deno)" },
+  { name: "anyserve-deno-light", runtime: "deno", file: "anyserve_light.ts", label: "anyserve (Deno, lightweightGlobals)" },
   { name: "deno-serve", runtime: "deno", file: "deno_serve.ts", label: "Deno.serve" },
   { name: "raw-deno", runtime: "deno", file: "raw_deno.ts", label: "raw Deno.listen" },
 ];

@@ -27,13 +27,15 @@
  *   constructor, which throws what it throws.
  *
  * What it gives up: the runtime's own brand checks. A runtime function
- * called directly on one of these objects with `Reflect.apply`
- * (`Response.prototype.text.call(light)`) throws its TypeError, and a
- * library that captured the runtime's `Request` or `Response` before
- * `serve()` ran makes the runtime's own objects (they are served as
- * usual). A `headers` object read before the body is turned into a stream
- * stays the one the server writes, but the stream-backed object built then
- * took a copy of it.
+ * taken before the install and called on one of these objects
+ * (`Response.prototype.text.call(light)`, a saved `fetch(light)`) throws
+ * its TypeError; the runtime's own servers (`Bun.serve`, `Deno.serve`) and
+ * Deno's Cache API refuse light responses. A library that captured the
+ * runtime's `Request` or `Response` before `serve()` ran makes the
+ * runtime's own objects (they are served as usual). Fields read before the
+ * runtime's own object is built stay the ones the light object shows (and
+ * the server writes); the runtime's object holds a copy, brought up to
+ * date each time it is used.
  *
  * @module
  */
@@ -63,6 +65,11 @@ const REAL: unique symbol = Symbol("anyserve.real");
 
 function unusable(): TypeError {
   return new TypeError("Body is unusable: Body has already been read");
+}
+
+/** A string whose `text()` the runtimes do not all give back as it is: a leading BOM or a lone surrogate. */
+function unusual(s: string): boolean {
+  return s.charCodeAt(0) === 0xfeff || !(s as string & { isWellFormed(): boolean }).isWellFormed();
 }
 
 function copyBytes(b: Uint8Array): Uint8Array<ArrayBuffer> {
@@ -187,7 +194,11 @@ class LightRequest {
   /** The runtime's own Request with this one's state (made once). */
   [REAL](): Request {
     let real = this.#real;
-    if (real !== null) return real;
+    if (real !== null) {
+      // The fields this request shows may have changed since: the runtime's copy follows.
+      syncFields(real.headers, this.#headers!);
+      return real;
+    }
     const init: RequestInit & { duplex?: "half" } = { method: this.#method };
     const b = this.#body;
     if (b !== null) {
@@ -196,7 +207,8 @@ class LightRequest {
     }
     // Headers nobody has seen yet go straight into the real request's
     // own (one object, as without this opt-in); ones already handed out
-    // stay the ones this request shows, and the real one takes a copy.
+    // stay the ones this request shows, and the real one takes a copy,
+    // brought up to date each time it is used.
     if (this.#headers !== null) init.headers = this.#headers;
     real = this.#real = new NativeRequest(this.#url, init);
     if (this.#headers === null) {
@@ -231,6 +243,7 @@ class Request_ extends NativeRequest {
   }
 }
 Object.defineProperty(Request_, "name", { value: "Request" });
+Object.defineProperty(Request_, "length", { value: NativeRequest.length });
 
 /** A light request used as a `RequestInit`: the runtime reads its properties, so hand it the real one. */
 function lightAsInit(init: LightRequest): RequestInit {
@@ -262,6 +275,8 @@ class LightResponse {
     let statusText = "";
     let light = true;
     if (init !== undefined && init !== null) {
+      // Not a dictionary: the runtime's constructor says what it says.
+      if (typeof init !== "object") light = false;
       const s = init.status;
       if (s !== undefined) {
         if (typeof s === "number" && Number.isInteger(s) && s >= 200 && s <= 599) status = s;
@@ -376,6 +391,10 @@ class LightResponse {
 
   text(): Promise<string> {
     if (this.#used) return Promise.reject(unusable());
+    // A string with a BOM or a lone surrogate: what the runtime makes of it
+    // differs (Node and Deno round-trip it through UTF-8, Bun does not).
+    const s = this.#body;
+    if (typeof s === "string" && this.#real === null && unusual(s)) return this[REAL]().text();
     const b = this.#take();
     if (b === null) return this[REAL]().text();
     return Promise.resolve(typeof b === "string" ? b : decoder.decode(b));
@@ -411,13 +430,16 @@ class LightResponse {
   /** The runtime's own Response with this one's state (made once). */
   [REAL](): Response {
     let real = this.#real;
-    if (real !== null) return real;
+    if (real !== null) {
+      if (this.#headers !== null) syncFields(real.headers, this.#headers);
+      return real;
+    }
     const body = this.#used ? EMPTY : this.#body;
-    real = this.#real = new NativeResponse(body as BodyInit | null, {
-      status: this.#status,
-      statusText: this.#statusText,
-      headers: this.headers,
-    });
+    const init: ResponseInit = { status: this.#status, statusText: this.#statusText };
+    // As for requests: fields not yet made are the real one's own; made ones are copied and kept up to date.
+    if (this.#headers !== null) init.headers = this.#headers;
+    real = this.#real = new NativeResponse(body as BodyInit | null, init);
+    if (this.#headers === null) this.#headers = real.headers;
     if (this.#used) real.arrayBuffer().catch(() => {});
     return real;
   }
@@ -428,8 +450,31 @@ class LightResponse {
 }
 Object.setPrototypeOf(LightResponse, NativeResponse);
 Object.setPrototypeOf(LightResponse.prototype, NativeResponse.prototype);
-Object.setPrototypeOf(LightRequest.prototype, NativeRequest.prototype);
 Object.defineProperty(LightResponse, "name", { value: "Response" });
+Object.defineProperty(LightResponse, "length", { value: NativeResponse.length });
+// A light request is a `Request` to `Request.prototype.isPrototypeOf` and `req.constructor` too.
+Object.setPrototypeOf(LightRequest.prototype, Request_.prototype);
+Object.defineProperty(LightRequest.prototype, "constructor", { configurable: true, writable: true, value: Request_ });
+
+/**
+ * Makes `to` (the runtime's own object's fields) hold what `from` (the
+ * light object's, which the app may have changed since `to` was copied
+ * from it) holds, in order; `Set-Cookie` lines stay separate.
+ */
+function syncFields(to: Headers, from: Headers): void {
+  if (to === from) return;
+  const want: [string, string][] = [];
+  from.forEach((value, name) => want.push([name, value]));
+  let same = true;
+  let i = 0;
+  to.forEach((value, name) => {
+    const w = want[i++];
+    if (w === undefined || w[0] !== name || w[1] !== value) same = false;
+  });
+  if (same && i === want.length) return;
+  for (const name of [...to.keys()]) to.delete(name);
+  for (const [name, value] of want) to.append(name, value);
+}
 
 /**
  * Whatever the runtime's prototype has that the light one does not answer
@@ -519,6 +564,7 @@ function fetch_(input: RequestInfo | URL, init?: RequestInit): Promise<Response>
   return nativeFetch(input, init);
 }
 Object.defineProperty(fetch_, "name", { value: "fetch" });
+Object.defineProperty(fetch_, "length", { value: nativeFetch.length });
 
 // ---- installing ----------------------------------------------------------
 

@@ -100,7 +100,7 @@ function normalized(url: string, fallback: string): string {
   }
 }
 
-/** A host URL serialization leaves alone: no upper case, no IPv6 literal, no default port (`:80`, `:443` on https), no empty port. */
+/** A host URL serialization leaves alone: no upper case, no IPv6 literal, no default port (`:80`, `:443` on https), no empty port or one with a leading zero. */
 function plainHost(buf: Uint8Array, start: number, end: number, secure: boolean): boolean {
   for (let i = start; i < end; i++) {
     const b = buf[i];
@@ -108,6 +108,13 @@ function plainHost(buf: Uint8Array, start: number, end: number, secure: boolean)
   }
   const n = end - start;
   if (buf[end - 1] === 0x3a /* : */) return false;
+  // A port with a leading zero (`:0080`) serializes without it.
+  for (let i = end - 1; i > start; i--) {
+    if (buf[i] === 0x3a /* : */) {
+      if (buf[i + 1] === 0x30 /* 0 */) return false;
+      break;
+    }
+  }
   if (secure) {
     // ":443"
     return !(n > 4 && buf[end - 4] === 0x3a && buf[end - 3] === 0x34 && buf[end - 2] === 0x34 && buf[end - 1] === 0x33);

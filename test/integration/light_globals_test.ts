@@ -67,6 +67,7 @@ describe("lightweight globals: Response", () => {
       ["x", { headers: { "x-bad": "a\nb" } }],
       ["x", { headers: { "bad name": "v" } }],
       [null, { status: 204 }],
+      [null, "not an init" as unknown as ResponseInit],
       ["x", { status: 201, statusText: "Made", headers: [["a", "1"]] }],
     ];
     /** The error class the constructor throws, or "ok" with the status. */
@@ -134,6 +135,21 @@ describe("lightweight globals: Response", () => {
       assert.equal(await s.text(), "s");
     }));
 
+  it("text() of a string body round-trips through UTF-8, as the runtime's does", async () => {
+    const cases = ["plain", "\uFEFFbom", "lone \uD800 surrogate", ""];
+    const native = await Promise.all(cases.map((c) => new NativeResponse(c).text()));
+    await withLight(async () => assert.deepEqual(await Promise.all(cases.map((c) => new Response(c).text())), native));
+  });
+
+  it("fields changed after the body became a stream are the ones the body's readers see", () =>
+    withLight(async () => {
+      const r = new Response("hi");
+      void r.body;
+      r.headers.set("content-type", "a/b");
+      assert.equal((await r.blob()).type, "a/b");
+      assert.equal(r.headers.get("content-type"), "a/b");
+    }));
+
   it("the prototype's own getters accept both kinds", () =>
     withLight(() => {
       const get = Object.getOwnPropertyDescriptor(Response.prototype, "status")!.get!;
@@ -153,7 +169,52 @@ describe("lightweight globals: Request", () => {
       class Mine extends Request {}
       assert.ok(new Mine("http://a.test/") instanceof Mine);
       assert.ok(!(r instanceof Mine));
+      assert.equal(Request.length, NativeRequest.length);
+      assert.equal(Response.length, NativeResponse.length);
     }));
+
+  it("a server that cannot listen takes its install back", async () => {
+    const first = serve({ fetch: () => new NativeResponse("a"), port: 0, hostname: "127.0.0.1" });
+    await first.ready;
+    try {
+      const second = serve({ fetch: () => new Response("b"), port: first.port, hostname: "127.0.0.1", lightweightGlobals: true });
+      await assert.rejects(second.ready);
+      await new Promise((r) => setTimeout(r, 0));
+      assert.equal(globalThis.Response, NativeResponse);
+      assert.equal(globalThis.Request, NativeRequest);
+    } finally {
+      await first.close({ deadlineMs: 100 });
+    }
+  });
+
+  it("the handler's request: constructor, prototype, and fields changed after its body was touched", async () => {
+    const server = serve({
+      port: 0,
+      hostname: "127.0.0.1",
+      lightweightGlobals: true,
+      fetch: async (req) => {
+        req.headers.get("accept");
+        void req.body; // builds the runtime's own request (Hono's bodyLimit does this)
+        req.headers.set("x-late", "1");
+        const clone = req.clone();
+        const copy = new Request(req);
+        return Response.json({
+          copy: copy.headers.get("x-late"),
+          clone: clone.headers.get("x-late"),
+          body: await copy.text(),
+          ctor: req.constructor === Request,
+          proto: Request.prototype.isPrototypeOf(req),
+        });
+      },
+    });
+    await server.ready;
+    try {
+      const r = await fetch(`http://127.0.0.1:${server.port}/`, { method: "POST", body: "payload" });
+      assert.deepEqual(await r.json(), { copy: "1", clone: "1", body: "payload", ctor: true, proto: true });
+    } finally {
+      await server.close({ deadlineMs: 100 });
+    }
+  });
 });
 
 /** One handler per path, each answering with a different kind of Response. */
@@ -181,6 +242,7 @@ function app(): Hono {
     return new Response(`${await r.text()} ${r.bodyUsed}`);
   });
   a.get("/headers", (c) => c.text(`${c.req.header("x-h")} ${c.req.raw.headers.get("host")}`));
+  a.get("/url", (c) => c.text(c.req.url));
   a.post("/echo", async (c) => c.text(await c.req.text()));
   a.post("/json-in", async (c) => c.json(await c.req.json()));
   a.post("/stream-in", (c) => new Response(c.req.raw.body));
@@ -203,6 +265,8 @@ const REQUESTS = [
   "GET /blob HTTP/1.1\r\nHost: a\r\n\r\n",
   "GET /read-own HTTP/1.1\r\nHost: a\r\n\r\n",
   "GET /headers HTTP/1.1\r\nHost: h.test\r\nX-H: v\r\n\r\n",
+  "GET /url HTTP/1.1\r\nHost: h:0080\r\n\r\n",
+  "GET /url HTTP/1.1\r\nHost: H.test:80\r\n\r\n",
   "HEAD /text HTTP/1.1\r\nHost: a\r\n\r\n",
   "POST /echo HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\nhello",
   "POST /echo HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n",
