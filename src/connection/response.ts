@@ -101,11 +101,12 @@ export function takeResponse(ex: Exchange, res: Response, target: ResponseTarget
   ex.status = status;
   // RFC 9110 §6.4.1: 204 and 304 responses have no content.
   const noContent = status === 204 || status === 304;
+  // The implied type before the fixed body: a light Response
+  // (src/fetch/light.ts) tells it from the body it is about to give up.
+  // Not on HEAD, as from Bun.serve.
+  const implied = noContent || target.staticBody === undefined || ex.head.method === "HEAD" ? null : target.impliedType?.(res) ?? null;
   // Ask the runtime first: reading `res.body` would turn a fixed body into
   // a stream (Deno does exactly that), and the fast path would be lost.
-  // The implied type first: a light Response (src/fetch/light.ts) tells it
-  // from the body it is about to give up. Not on HEAD, as from Bun.serve.
-  const implied = noContent || target.staticBody === undefined || ex.head.method === "HEAD" ? null : target.impliedType?.(res) ?? null;
   const fixed = noContent ? null : target.staticBody?.(res);
   if (fixed != null) {
     ex.impliedType = implied;
