@@ -7,7 +7,7 @@
 import { BodySource } from "../../src/fetch/body.ts";
 import { parseHead, RequestHead } from "../../src/http/parser.ts";
 import { resolveOptions } from "../../src/options.ts";
-import { ABORT, abortRequest, appendFields, methodCarried, UrlCache } from "../../src/fetch/request.ts";
+import { ABORT, abortRequest, appendFields, assertCarried, UrlCache } from "../../src/fetch/request.ts";
 
 /**
  * `Deno.serve` hands its handler a real `Request` whose internals are lazy:
@@ -123,18 +123,12 @@ class DenoServerRequest extends Request {
   }
 }
 
-const carried = new Map<string, boolean>();
 
 /** `transport.makeRequest` on Deno (see the module comment). */
 function denoRequest(head: RequestHead, body: BodySource | null, urls: UrlCache): Request {
   const i = internals!;
   const method = head.method;
-  let ok = carried.get(method);
-  if (ok === undefined) {
-    ok = methodCarried(method);
-    if (carried.size < 64) carried.set(method, ok);
-  }
-  if (!ok) throw new TypeError(`The method ${method} cannot be carried by a Request`);
+  assertCarried(method);
   let inner: unknown = null;
   if (body !== null) {
     if (method === "GET" || method === "HEAD") body.drop();

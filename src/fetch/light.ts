@@ -42,7 +42,7 @@
 
 import type { BodySource } from "./body.ts";
 import { forEachField, type RequestHead } from "../http/parser.ts";
-import { ABORT, clientGone, methodCarried, type UrlCache } from "./request.ts";
+import { ABORT, assertCarried, clientGone, type UrlCache } from "./request.ts";
 import type { Transport } from "../socket.ts";
 
 const NativeRequest: typeof Request = globalThis.Request;
@@ -599,8 +599,6 @@ export function installLightweightGlobals(): () => void {
   };
 }
 
-/** Whether `method` can be carried, cached (the set of methods a server sees is small). */
-const carried = new Map<string, boolean>();
 /** The last URL found valid: requests mostly repeat it. */
 let lastValidUrl = "";
 
@@ -611,12 +609,7 @@ let lastValidUrl = "";
  */
 export function makeLightRequest(head: RequestHead, body: BodySource | null, urls: UrlCache): Request {
   const method = head.method;
-  let ok = carried.get(method);
-  if (ok === undefined) {
-    ok = methodCarried(method);
-    if (carried.size < 64) carried.set(method, ok);
-  }
-  if (!ok) throw new TypeError(`The method ${method} cannot be carried by a Request`);
+  assertCarried(method);
   const url = urls.urlOf(head);
   if (url !== lastValidUrl) {
     // What the runtime's constructor refuses: a URL it cannot parse, or one with credentials.

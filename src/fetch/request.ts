@@ -211,6 +211,24 @@ export function methodCarried(method: string): boolean {
   }
 }
 
+/** Whether each method seen so far can be carried (a server sees few methods; at most 64 are kept). */
+const carried = new Map<string, boolean>();
+
+/**
+ * Throws the TypeError `makeRequest` would for a method this runtime's
+ * `Request` refuses or would change, from a per-process cache. For the
+ * ways of making a request that do not go through the runtime's
+ * constructor (Deno's brand token, the lightweightGlobals opt-in).
+ */
+export function assertCarried(method: string): void {
+  let ok = carried.get(method);
+  if (ok === undefined) {
+    ok = methodCarried(method);
+    if (carried.size < 64) carried.set(method, ok);
+  }
+  if (!ok) throw new TypeError(`The method ${method} cannot be carried by a Request`);
+}
+
 /** Appends each header field of `head` to `headers`, in order (see {@linkcode forEachField}). */
 export function appendFields(head: RequestHead, headers: Headers): void {
   forEachField(head, headers.append, headers);
