@@ -10,7 +10,8 @@
  */
 
 import type * as net from "node:net";
-import * as tls from "node:tls";
+import type * as tls from "node:tls";
+import { tls as nodeTls } from "./builtins.ts";
 import type { ListenOptions } from "../../src/socket.ts";
 import { certificateFor, type TlsCertificate, type TlsSettings } from "../../src/tls.ts";
 
@@ -22,7 +23,7 @@ function contextOptions(c: TlsCertificate, t: TlsSettings): tls.SecureContextOpt
 /** The secure contexts by certificate (the default certificate's is the server's own). */
 function sniContexts(t: TlsSettings): Map<TlsCertificate, tls.SecureContext> {
   const map = new Map<TlsCertificate, tls.SecureContext>();
-  for (const c of t.certificates.slice(1)) map.set(c, tls.createSecureContext(contextOptions(c, t)));
+  for (const c of t.certificates.slice(1)) map.set(c, nodeTls().createSecureContext(contextOptions(c, t)));
   return map;
 }
 
@@ -40,7 +41,7 @@ export function createTlsServer(
   const t = options.tls!;
   let settings = t;
   let contexts = sniContexts(t);
-  const server = tls.createServer({
+  const server = nodeTls().createServer({
     ...contextOptions(t.certificates[0], t),
     allowHalfOpen: true,
     noDelay: true,

@@ -6,8 +6,8 @@
  * @module
  */
 
-import * as fs from "node:fs";
-import * as net from "node:net";
+import type * as Fs from "node:fs";
+import { fs, net } from "./builtins.ts";
 import type { UnixListen } from "../../src/socket.ts";
 
 /**
@@ -17,7 +17,7 @@ import type { UnixListen } from "../../src/socket.ts";
  */
 export function unixSocketAlive(path: string): Promise<boolean> {
   return new Promise((resolve) => {
-    const probe = net.connect({ path });
+    const probe = net().connect({ path });
     probe.once("connect", () => {
       probe.destroy();
       resolve(true);
@@ -33,9 +33,9 @@ export function unixSocketAlive(path: string): Promise<boolean> {
  * removed.
  */
 export async function prepareUnixPath(unix: UnixListen): Promise<void> {
-  let stat: fs.Stats;
+  let stat: Fs.Stats;
   try {
-    stat = fs.lstatSync(unix.path);
+    stat = fs().lstatSync(unix.path);
   } catch {
     return; // nothing there
   }
@@ -44,10 +44,10 @@ export async function prepareUnixPath(unix: UnixListen): Promise<void> {
   if (!unix.removeStale) {
     throw new Error(`Cannot listen on unix socket ${unix.path}: a stale socket file is there (no one accepts on it); remove it, or pass unix: { path, removeStale: true }`);
   }
-  fs.unlinkSync(unix.path);
+  fs().unlinkSync(unix.path);
 }
 
 /** After binding: the socket file's mode, when asked for. */
 export function applyUnixMode(unix: UnixListen): void {
-  if (unix.mode !== undefined) fs.chmodSync(unix.path, unix.mode);
+  if (unix.mode !== undefined) fs().chmodSync(unix.path, unix.mode);
 }

@@ -22,7 +22,7 @@
  * @module
  */
 
-import { constants, deflateRawSync, inflateRawSync } from "node:zlib";
+import { zlib } from "./builtins.ts";
 import type { DeflateCodec, DeflateCodecFactory } from "../../src/ws/codec.ts";
 import type { DeflateParams } from "../../src/ws/handshake.ts";
 
@@ -92,6 +92,7 @@ class NodeDeflateCodec implements DeflateCodec {
       this.#outParts = null;
     }
     const bits = this.#p.serverMaxWindowBits;
+    const { constants, deflateRawSync } = zlib();
     const z = deflateRawSync(data, {
       finishFlush: constants.Z_SYNC_FLUSH,
       windowBits: bits,
@@ -129,6 +130,7 @@ class NodeDeflateCodec implements DeflateCodec {
     input.set(TAIL, o + data.length);
     let z: Uint8Array;
     try {
+      const { constants, inflateRawSync } = zlib();
       z = inflateRawSync(input, { finishFlush: constants.Z_SYNC_FLUSH, maxOutputLength: Math.max(1, limit + d) });
     } catch (e) {
       if (e instanceof RangeError || (e as { code?: string }).code === "ERR_BUFFER_TOO_LARGE") return null;

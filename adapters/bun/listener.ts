@@ -9,7 +9,7 @@
  * @module
  */
 
-import * as net from "node:net";
+import { net } from "../_node_api/builtins.ts";
 import type { Listener, ListenAddress, ListenOptions, Socket } from "../../src/socket.ts";
 import type { TlsSettings } from "../../src/tls.ts";
 import { listenNetServer } from "../_node_api/net_listen.ts";
@@ -70,7 +70,7 @@ export async function listenBun(options: ListenOptions, onSocket: (socket: Socke
     const keepAlive = unix === undefined && options.fd === undefined ? keepAliveMs : 0;
     const local = unix !== undefined;
     if (t === undefined) {
-      const server = net.createServer({ allowHalfOpen: true, noDelay: true }, (socket) => onSocket(new NodeSocket(socket, false, local)));
+      const server = net().createServer({ allowHalfOpen: true, noDelay: true }, (socket) => onSocket(new NodeSocket(socket, false, local)));
       return listenNetServer(server, options, false);
     }
     const { server, setTls } = createTlsServer(options, keepAlive, (socket) => onSocket(new NodeSocket(socket, true, local)));

@@ -7,8 +7,8 @@
  * @module
  */
 
-import * as net from "node:net";
-import cluster from "node:cluster";
+import type * as net from "node:net";
+import { cluster, net as nodeNet } from "../_node_api/builtins.ts";
 import type { Listener, ListenOptions, Socket } from "../../src/socket.ts";
 import type { TlsSettings } from "../../src/tls.ts";
 import { listenNetServer } from "../_node_api/net_listen.ts";
@@ -36,9 +36,9 @@ export async function listenNode(options: ListenOptions, onSocket: (socket: Sock
   if (options.tls !== undefined) {
     ({ server, setTls } = createTlsServer(options, keepAlive ? keepAliveMs : 0, (socket) => accept(socket, true)));
   } else {
-    server = net.createServer({ allowHalfOpen: true, noDelay: true }, (socket) => accept(socket, false));
+    server = nodeNet().createServer({ allowHalfOpen: true, noDelay: true }, (socket) => accept(socket, false));
   }
   // A node:cluster worker (the fallback where reusePort is missing) shares
   // the primary's listening socket instead.
-  return listenNetServer(server, options, options.reusePort === true && !cluster.isWorker, setTls);
+  return listenNetServer(server, options, options.reusePort === true && !cluster().isWorker, setTls);
 }

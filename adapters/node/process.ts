@@ -5,8 +5,8 @@
  * @module
  */
 
-import * as childProcess from "node:child_process";
-import cluster from "node:cluster";
+import type * as childProcess from "node:child_process";
+import { childProcess as nodeChildProcess, cluster as nodeCluster } from "../_node_api/builtins.ts";
 import type { ProcessControl, WorkerEvents, WorkerHandle } from "../../src/process.ts";
 import { connectPrimaryOverIpc, exitProcess, processEnv } from "../_node_api/process_ipc.ts";
 
@@ -36,14 +36,14 @@ export function nodeProcesses(): ProcessControl {
     spawnWorker(env: Record<string, string>, events: WorkerEvents): WorkerHandle {
       let child: childProcess.ChildProcess;
       if (hasReusePort()) {
-        child = childProcess.spawn(process.execPath, [...process.execArgv, ...process.argv.slice(1)], {
+        child = nodeChildProcess().spawn(process.execPath, [...process.execArgv, ...process.argv.slice(1)], {
           env: { ...process.env, ...env },
           stdio: ["inherit", "inherit", "inherit", "ipc"],
           serialization: "json",
         });
       } else {
-        cluster.setupPrimary({ exec: process.argv[1], args: process.argv.slice(2), execArgv: process.execArgv });
-        child = cluster.fork(env).process;
+        nodeCluster().setupPrimary({ exec: process.argv[1], args: process.argv.slice(2), execArgv: process.execArgv });
+        child = nodeCluster().fork(env).process;
       }
       let exited = false;
       const onExit = (code: number | null, signal: NodeJS.Signals | null): void => {
