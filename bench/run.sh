@@ -23,6 +23,9 @@
 #              with TLS=1 "ka close user post"); any of ka pipe user post c1k close
 #   LATENCY_SCENARIOS  scenarios whose p50 / p99 get the latency table (default "ka c1k"; those
 #              not in SCENARIOS are left out)
+#   NODE_SOURCE 1: Node's anyserve servers load the TypeScript source (mod.ts) through Node's type
+#              stripping instead of the npm build (dist/, built here with tsup first), which is what an
+#              npm user runs; stripping anyserve's source costs Node ~40 MiB of RSS (bench/servers/env.ts)
 #
 # Each server is pinned to SERVER_CPU, wrk to CLIENT_CPU. Output: markdown tables (req/s, server
 # CPU per request, p50 / p99 latency) on stdout and in bench/.out/latest.md; raw wrk output and
@@ -289,8 +292,16 @@ for e in "${SELECTED[@]}"; do
     continue
   fi
 
+  dist=0
+  if [[ "$rt" == node && "$file" == anyserve* && "${NODE_SOURCE:-}" != "1" ]]; then
+    if [[ -z "${DIST_BUILT:-}" ]]; then
+      "$ROOT/node_modules/.bin/tsup" >"$RAW/tsup.log" 2>&1 || { log "error: the tsup build failed (bench/.out/raw/tsup.log)"; exit 1; }
+      DIST_BUILT=1
+    fi
+    dist=1
+  fi
   log "== $name ($label, $rt) on :$port"
-  PORT=$port taskset -c "$SERVER_CPU" "${cmd[@]}" >"$slog" 2>&1 &
+  PORT=$port ANYSERVE_DIST=$dist taskset -c "$SERVER_CPU" "${cmd[@]}" >"$slog" 2>&1 &
   pid=$!
   CUR_PID=$pid
   up=""
@@ -377,6 +388,8 @@ done
   [[ " ${SCENARIOS[*]} " == *" c1k "* ]] && c1k_note=" (c1k: -c${C1K_CONNS})"
   echo "DURATION=${DURATION}s per scenario, wrk -t1 -c${CONNS}${c1k_note} on CPU ${CLIENT_CPU}, server on CPU ${SERVER_CPU}, warm-up ${WARMUP}s, pipelining depth ${DEPTH}."
   echo "Runtimes: Node $("$NODE" -v 2>/dev/null), Bun $("$BUN" -v 2>/dev/null), $("$DENO" -v 2>/dev/null | head -1)."
+  if [[ "${NODE_SOURCE:-}" == "1" ]]; then echo "anyserve on Node: the TypeScript source (NODE_SOURCE=1), through Node's type stripping."
+  else echo "anyserve on Node: the npm build (dist/, tsup); on Bun and Deno: the TypeScript source."; fi
   echo "Ratio (x) = req/s / req/s of the runtime's baseline (Node: @hono/node-server, Bun: Bun.serve, Deno: Deno.serve)."
   echo
   hdr="| Server | Runtime"

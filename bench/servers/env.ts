@@ -19,3 +19,12 @@ const keyFile = readEnv("TLS_KEY");
 export const tls: { cert: string; key: string } | undefined = certFile && keyFile
   ? { cert: readFileSync(certFile, "utf8"), key: readFileSync(keyFile, "utf8") }
   : undefined;
+
+/**
+ * Where the anyserve servers load anyserve from. Node runs `.ts` files through its type stripping
+ * (amaro, a WebAssembly build of swc), whose heap grows with the source it strips and stays: loading
+ * anyserve's source that way costs Node about 40 MiB of RSS that the npm package (`dist/`, plain JS)
+ * does not, and that no user pays (npm users get `dist/`; Deno and Bun run the TypeScript natively).
+ * So bench/run.sh builds `dist/` and sets ANYSERVE_DIST=1 for the Node servers; unset, the source.
+ */
+export const anyserveEntry: string = readEnv("ANYSERVE_DIST") === "1" ? "../../dist/mod.js" : "../../mod.ts";

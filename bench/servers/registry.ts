@@ -1,6 +1,6 @@
 // Server registry for the TypeScript bench tools (mem_idle.ts, slowloris.ts): same names as
 // bench/run.sh. Spawns a server pinned to a CPU (taskset, when available) with a raised fd limit.
-import { spawn, type ChildProcess } from "node:child_process";
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { existsSync } from "node:fs";
 import { connect } from "node:net";
 import { dirname, join } from "node:path";
@@ -58,6 +58,18 @@ export interface Started {
   stop: () => Promise<void>;
 }
 
+let distBuilt = false;
+/**
+ * Builds the npm package (dist/) once per process, for Node's anyserve servers, which load it
+ * rather than the source (see `anyserveEntry` in ./env.ts; NODE_SOURCE=1 for the source).
+ */
+function buildDist(): void {
+  if (distBuilt) return;
+  const r = spawnSync(join(ROOT, "node_modules", ".bin", "tsup"), [], { cwd: ROOT, encoding: "utf8" });
+  if (r.status !== 0) throw new Error(`the tsup build failed:\n${(r.stdout ?? "") + (r.stderr ?? "")}`.slice(-2000));
+  distBuilt = true;
+}
+
 /** Start `def` on `port`, pinned to `cpu` (if taskset exists), and wait until it accepts connections. */
 export async function startServer(def: ServerDef, port: number, cpu = "1", timeoutMs = 15000): Promise<Started> {
   const why = unavailable(def);
@@ -68,8 +80,10 @@ export async function startServer(def: ServerDef, port: number, cpu = "1", timeo
   const pin = existsSync("/usr/bin/taskset") ? `taskset -c ${cpu} ` : "";
   // exec chain keeps the pid: sh -> taskset -> runtime
   const script = `ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"; exec ${pin}${argv.map(shq).join(" ")}`;
+  const dist = def.runtime === "node" && def.file.startsWith("anyserve") && process.env.NODE_SOURCE !== "1";
+  if (dist) buildDist();
   const child = spawn("sh", ["-c", script], {
-    env: { ...process.env, PORT: String(port) },
+    env: { ...process.env, PORT: String(port), ANYSERVE_DIST: dist ? "1" : "0" },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let out = "";
