@@ -68,8 +68,13 @@ export class Exchange implements Job {
   status = 0;
   /** Buffered response body (READY) or its first chunks (STREAM). */
   chunks: Uint8Array[] | null = null;
-  /** A buffered ASCII body kept as the string it came as (READY only). */
+  /**
+   * A buffered body kept as the string it came as (READY only): written
+   * character by character when `textAscii`, else UTF-8 encoded as it is
+   * written (then `chunkBytes` becomes its byte count).
+   */
   text: string | null = null;
+  textAscii = false;
   chunkBytes = 0;
   /** Response bytes settled and not yet written, counted in the connection's owed bytes. */
   owed = 0;

@@ -23,9 +23,10 @@ import { type Exchange, PENDING, READY, STREAM } from "./exchange.ts";
 const SETTLE_HOPS = 6;
 /**
  * Longest string body written character by character; a longer one is
- * encoded by the runtime in one call (TextEncoder), which beats checking
- * and copying each character in JavaScript past a few hundred (a 1 KiB
- * echo on Bun: bench/cpu_ab.sh SCENARIO=post).
+ * encoded by the runtime in one call (`encodeInto`, as it is written: see
+ * `writeReady`), which beats checking and copying each character in
+ * JavaScript past a few hundred (a 1 KiB echo on Bun: bench/cpu_ab.sh
+ * SCENARIO=post).
  */
 const MAX_COPIED_TEXT = 256;
 /** Largest response body gathered before it is sent with Content-Length. */
@@ -110,14 +111,17 @@ export function takeResponse(ex: Exchange, res: Response, target: ResponseTarget
   const fixed = noContent ? null : target.staticBody?.(res);
   if (fixed != null) {
     ex.impliedType = implied;
-    if (typeof fixed === "string" && fixed.length <= MAX_COPIED_TEXT && isAscii(fixed)) {
-      // Most short text and JSON bodies: written straight into the output, no copy.
+    if (typeof fixed === "string") {
+      // Kept as the string: short ASCII ones (most text and JSON bodies) are
+      // copied into the output as they are, others encoded into it.
       ex.text = fixed;
+      ex.textAscii = fixed.length <= MAX_COPIED_TEXT && isAscii(fixed);
+      // Exact once written; until then the UTF-16 length stands in for
+      // the bytes owed.
       ex.chunkBytes = fixed.length;
     } else {
-      const bytes = typeof fixed === "string" ? encoder.encode(fixed) : fixed;
-      ex.chunks = bytes.length > 0 ? [bytes] : [];
-      ex.chunkBytes = bytes.length;
+      ex.chunks = fixed.length > 0 ? [fixed] : [];
+      ex.chunkBytes = fixed.length;
     }
     ex.state = READY;
     target.responseReady(ex);

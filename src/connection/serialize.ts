@@ -174,13 +174,40 @@ export function writeReady(out: OutBuffer, ex: Exchange, date: Uint8Array, keepA
   const isHead = ex.head.method === "HEAD";
   const chunks = ex.chunks;
   const text = ex.text;
+  let encoded: Uint8Array | null = null;
+  if (text !== null && !ex.textAscii) {
+    encoded = utf8(text);
+    ex.chunkBytes = encoded.length;
+  }
   const valid = writeHead(out, ex, chunks === null && text === null ? (isHead ? -1 : 0) : ex.chunkBytes, date, keepAlive);
   if (valid && !isHead) {
-    if (text !== null) out.latin1(text);
+    if (encoded !== null) out.bytes(encoded);
+    else if (text !== null) out.latin1(text);
     else if (chunks !== null) for (const c of chunks) out.bytes(c);
   }
   ex.chunks = null;
   ex.text = null;
+}
+
+const encoder = new TextEncoder();
+/** Longest string (UTF-16 units) encoded into the shared scratch; a longer one gets an array of its own. */
+const MAX_SCRATCH_TEXT = 64 * 1024;
+let textScratch = new Uint8Array(4096);
+
+/**
+ * `s` as UTF-8: a view into a scratch buffer reused by every response
+ * (valid until the next call; the caller copies it into the output at
+ * once), so a string body costs no allocation. `encode()` would make a
+ * new array each time: 1.3-2.2 µs for 1 KiB on Node and Deno against
+ * 0.1-0.2 µs for `encodeInto` (0.3-0.4 against 0.1 on Bun).
+ */
+function utf8(s: string): Uint8Array {
+  if (s.length > MAX_SCRATCH_TEXT) return encoder.encode(s);
+  // At most three bytes per UTF-16 unit.
+  const need = s.length * 3;
+  if (need > textScratch.length) textScratch = new Uint8Array(Math.max(need, textScratch.length * 2));
+  const { written } = encoder.encodeInto(s, textScratch);
+  return new Uint8Array(textScratch.buffer, 0, written);
 }
 
 /**

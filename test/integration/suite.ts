@@ -144,9 +144,20 @@ function makeApp(events: string[]) {
     return c.json({ exact, text });
   });
   app.get("/big", (c) => c.body("x".repeat(1024 * 1024)));
+  app.get("/text/:kind", (c) => c.text(TEXTS[c.req.param("kind")]));
   app.get("/instanceof", (c) => c.text(String(c.req.raw instanceof Request)));
   return app;
 }
+
+/** String bodies the server encodes itself (`/text/:kind`): each kind of UTF-8, short and long. */
+const TEXTS: Record<string, string> = {
+  short: "héllo",
+  accents: "é".repeat(300),
+  emoji: "😀".repeat(100) + "!",
+  ascii: "a".repeat(5000),
+  // A lone surrogate is written as U+FFFD, as TextEncoder and each runtime's Response write it.
+  lone: "\ud800" + "b".repeat(300),
+};
 
 /** Defines the whole suite against `serve`. */
 export function defineServerSuite(runtime: string, servePlain: ServeFn, transport?: SuiteTransport): void {
@@ -283,6 +294,33 @@ export function defineServerSuite(runtime: string, servePlain: ServeFn, transpor
         assert.equal(rs[0].headers["content-length"], "13");
         assert.equal(rs[0].headers["transfer-encoding"], undefined);
         assert.equal(closed, false);
+      });
+
+      it("writes string bodies as UTF-8 with their byte length, pipelined and on HEAD", async () => {
+        const kinds = Object.keys(TEXTS);
+        const reqs = kinds.map((k) => `GET /text/${k} HTTP/1.1\r\nHost: a\r\n\r\n`).join("");
+        const { text } = await rawRequest(port, reqs + "GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n");
+        const rs = parseResponses(text);
+        assert.equal(rs.length, kinds.length + 1);
+        kinds.forEach((k, n) => {
+          const want = new TextEncoder().encode(TEXTS[k]);
+          assert.equal(rs[n].headers["content-length"], String(want.length), k);
+          assert.deepEqual(new Uint8Array(Buffer.from(rs[n].body, "latin1")), want, k);
+        });
+        assert.equal(rs[kinds.length].body, "Hello, World!");
+        // HEAD (a plain handler: Hono answers HEAD with a null body): the length, no body.
+        const plain = serve({ fetch: (req) => new Response(TEXTS[new URL(req.url).pathname.slice(1)]), port: 0, hostname: "127.0.0.1" });
+        await plain.ready;
+        try {
+          for (const k of ["accents", "emoji"]) {
+            const head = await rawRequest(plain.port, `HEAD /${k} HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n`);
+            const [res] = parseResponses(head.text, 1);
+            assert.equal(res.headers["content-length"], String(new TextEncoder().encode(TEXTS[k]).length), k);
+            assert.ok(head.text.endsWith("\r\n\r\n"), `HEAD ${k}: no body`);
+          }
+        } finally {
+          await plain.close({ deadlineMs: 1000 });
+        }
       });
 
       it("answers pipelined requests in order, sync and async, with bodies", async () => {
