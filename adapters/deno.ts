@@ -17,7 +17,7 @@ import type { ClusterTransport } from "../src/process.ts";
 import { nodeDeflate } from "./_node_api/ws_deflate.ts";
 import { listenDeno } from "./deno/listener.ts";
 import { denoProc, denoProcesses } from "./deno/process.ts";
-import { staticBody } from "./deno/static_body.ts";
+import { responseFields, staticBody } from "./deno/static_body.ts";
 import { denoMakeRequest } from "./deno/request.ts";
 export type { ClusterServer, WorkerInfo } from "../src/cluster.ts";
 export type { ClusterTransport, PrimaryChannel, ProcessControl, WorkerEvents, WorkerHandle } from "../src/process.ts";
@@ -37,6 +37,7 @@ export const denoTransport: ClusterTransport = {
   // permessage-deflate through node:zlib (Deno implements it, sync flush included).
   webSocketDeflate: nodeDeflate(),
   staticBody,
+  ...(responseFields === undefined ? {} : { responseFields }),
   ...(denoMakeRequest === undefined ? {} : { makeRequest: denoMakeRequest }),
   onSignals(signals, handler) {
     const d = denoProc();

@@ -119,6 +119,7 @@ class ServerImpl implements Server, ConnectionHost {
   readonly runtime: string;
   readonly ctx: ExecutionContext;
   readonly staticBody: ConnectionHost["staticBody"];
+  readonly responseFields: ConnectionHost["responseFields"];
   readonly peek: ConnectionHost["peek"];
   readonly impliedType: ConnectionHost["impliedType"];
   readonly makeRequest: ConnectionHost["makeRequest"];
@@ -156,6 +157,7 @@ class ServerImpl implements Server, ConnectionHost {
     this.runtime = transport.runtime;
     this.#transport = transport;
     this.staticBody = transport.staticBody?.bind(transport);
+    this.responseFields = transport.responseFields?.bind(transport);
     this.peek = transport.peek?.bind(transport);
     this.impliedType = transport.impliedType?.bind(transport);
     this.makeRequest = transport.makeRequest?.bind(transport);

@@ -159,6 +159,13 @@ export interface Transport {
    */
   staticBody?(response: Response): string | Uint8Array | null;
   /**
+   * Optional fast path: the fields of `response` as the runtime keeps them
+   * (name and value pairs, in order, a name repeated for each of its
+   * values), read without making or iterating its `Headers`. Return null
+   * when unsure; the core then iterates `response.headers`.
+   */
+  responseFields?(response: Response): readonly (readonly [string, string])[] | null;
+  /**
    * Optional: makes the handler's `Request` for a parsed head and its body
    * (null when it has none), where the runtime has a cheaper faithful way
    * than the portable `makeRequest` of `src/fetch/request.ts`, whose rules

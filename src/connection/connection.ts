@@ -50,6 +50,8 @@ export interface ConnectionHost {
   readonly ctx: ExecutionContext;
   /** The transport's `staticBody` fast path, if it has one. */
   readonly staticBody?: ((response: Response) => string | Uint8Array | null) | undefined;
+  /** The transport's `responseFields` fast path, if it has one. */
+  readonly responseFields?: ((response: Response) => readonly (readonly [string, string])[] | null) | undefined;
   /** The transport's `makeRequest` (the handler's Request), if not the portable one. */
   readonly makeRequest?: ((head: RequestHead, body: BodySource | null, urls: UrlCache) => Request) | undefined;
   /** The transport's `peek` (a settled promise's value, synchronously), if it has one. */
@@ -183,6 +185,10 @@ export class Connection implements SocketEvents, BodyOwner, ExchangeOwner, Respo
 
   get staticBody(): ConnectionHost["staticBody"] {
     return this.#host.staticBody;
+  }
+
+  get responseFields(): ConnectionHost["responseFields"] {
+    return this.#host.responseFields;
   }
 
   get peek(): ConnectionHost["peek"] {

@@ -65,6 +65,8 @@ export class Exchange implements Job {
   request: Request | null = null;
   body: BodySource | null;
   response: Response | null = null;
+  /** The response's fields as its runtime keeps them (`Transport.responseFields`), or null: `response.headers`. */
+  fields: readonly (readonly [string, string])[] | null = null;
   status = 0;
   /** Buffered response body (READY) or its first chunks (STREAM). */
   chunks: Uint8Array[] | null = null;

@@ -38,6 +38,8 @@ const encoder = new TextEncoder();
 export interface ResponseTarget {
   /** The transport's `staticBody` fast path, if it has one. */
   readonly staticBody?: ((response: Response) => string | Uint8Array | null) | undefined;
+  /** The transport's `responseFields` fast path, if it has one. */
+  readonly responseFields?: ((response: Response) => readonly (readonly [string, string])[] | null) | undefined;
   /** The transport's `peek` (a settled promise's value, synchronously), if it has one. */
   readonly peek?: (<T>(promise: Promise<T>) => T | Promise<T>) | undefined;
   /** The transport's `impliedType`, if it has one. */
@@ -88,8 +90,11 @@ export function takeResponse(ex: Exchange, res: Response, target: ResponseTarget
   }
   // Fields before body: Bun builds `headers` on first use and lists the
   // type a URLSearchParams, FormData or typed Blob body implies only while
-  // that body has not been turned into a stream.
-  void res.headers;
+  // that body has not been turned into a stream. Where the runtime hands
+  // over its field list (Deno), no `Headers` is made.
+  const fields = target.responseFields?.(res) ?? null;
+  if (fields === null) void res.headers;
+  ex.fields = fields;
   ex.response = res;
   if (ex.upgrade !== null) {
     // The answer is a 101, with the response's fields and without its body.

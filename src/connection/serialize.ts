@@ -28,7 +28,7 @@ function writeField(value: string, name: string): void {
   const kind = fieldNameKind(name);
   if (kind !== NAME_LOWER) {
     if (kind === NAME_INVALID) fieldBad = true;
-    else name = name.toLowerCase(); // a duck-typed Headers: framing fields are still ours
+    else name = name.toLowerCase(); // a duck-typed Headers, or a runtime's field list (names as given): framing fields are still ours
   }
   if (!isFieldValue(value)) fieldBad = true;
   if (fieldBad) return;
@@ -96,7 +96,9 @@ export function writeHead(out: OutBuffer, ex: Exchange, length: number, date: Ui
   fieldClose = false;
   fieldLength = null;
   fieldBad = line === "";
-  res.headers.forEach(writeField);
+  const fields = ex.fields;
+  if (fields === null) res.headers.forEach(writeField);
+  else for (let i = 0; i < fields.length; i++) writeField(fields[i][1], fields[i][0]);
   fieldOut = null;
   if (ex.impliedType !== null && !fieldHasType) field(out, "content-type", ex.impliedType);
   // HEAD: a body we have nothing of to measure (a null body) keeps the

@@ -323,6 +323,43 @@ export function defineServerSuite(runtime: string, servePlain: ServeFn, transpor
         }
       });
 
+      it("writes a response's fields however the Response was made or edited", async () => {
+        const plain = serve({
+          fetch: (req) => {
+            const path = new URL(req.url).pathname;
+            if (path === "/text") return new Response("t");
+            if (path === "/json") return Response.json({ a: 1 });
+            if (path === "/init") return new Response("i", { headers: [["X-A", "1"], ["X-A", "2"], ["Content-Type", "text/x-init"]] });
+            const r = new Response("e", { headers: { "X-A": "1", "X-Gone": "1" } });
+            r.headers.set("x-a", "2");
+            r.headers.append("X-B", "3");
+            r.headers.delete("x-gone");
+            return r;
+          },
+          port: 0,
+          hostname: "127.0.0.1",
+        });
+        await plain.ready;
+        try {
+          const reqs = ["text", "json", "init", "edited"].map((p) => `GET /${p} HTTP/1.1\r\nHost: a\r\n\r\n`).join("");
+          const { text } = await rawRequest(plain.port, reqs + "GET /text HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n");
+          const [t, j, i, e] = parseResponses(text);
+          assert.match(t.headers["content-type"], /^text\/plain;\s*charset=utf-8$/i);
+          assert.equal(t.body, "t");
+          assert.match(j.headers["content-type"], /^application\/json/);
+          assert.equal(j.body, '{"a":1}');
+          // Both values of X-A, and the handler's type alone (no implied one beside it).
+          assert.equal(i.headers["x-a"], "1, 2");
+          assert.equal(i.headers["content-type"], "text/x-init");
+          assert.equal(e.headers["x-a"], "2");
+          assert.equal(e.headers["x-b"], "3");
+          assert.equal(e.headers["x-gone"], undefined);
+          assert.match(e.headers["content-type"], /^text\/plain;\s*charset=utf-8$/i);
+        } finally {
+          await plain.close({ deadlineMs: 1000 });
+        }
+      });
+
       it("answers pipelined requests in order, sync and async, with bodies", async () => {
         const reqs = [
           "GET /delay/30 HTTP/1.1\r\nHost: a\r\n\r\n",
