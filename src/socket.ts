@@ -63,6 +63,15 @@ export interface Socket {
    */
   write(bytes: Uint8Array): boolean;
   /**
+   * True when a `write()` that returned true had sent or copied all of its
+   * bytes before returning, keeping no reference to them (Bun's sockets:
+   * their `write` copies into the kernel or the TLS buffer, and this
+   * adapter keeps an unsent tail only when it returns false). The core then
+   * writes the next response into the same memory. Absent: the socket may
+   * hold on to what it was given (Node's and Deno's writes finish later).
+   */
+  readonly writesCopy?: boolean;
+  /**
    * Stop delivering `data` until `resume()`: TCP flow control then slows the
    * peer. A FIN behind no held data is still delivered as `end`, and a reset
    * as `close`, where the runtime lets the adapter see them.

@@ -101,6 +101,11 @@ export class BunSocket implements Socket {
     };
   }
 
+  /** Bun's `write()` copies what it takes, and what it does not take is kept in `#tail` (and `write()` returns false). */
+  get writesCopy(): boolean {
+    return true;
+  }
+
   start(events: SocketEvents): void {
     if (this.#started) throw new Error("Socket.start() called twice");
     this.#started = true;

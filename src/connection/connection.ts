@@ -1063,6 +1063,8 @@ export class Connection implements SocketEvents, BodyOwner, ExchangeOwner, Respo
     if (this.#closed) return;
     this.#host.counters.bytesOut += bytes.length;
     const ok = this.socket.write(bytes);
+    // Written out or copied already: the output buffer may reuse its bytes.
+    if (ok && this.socket.writesCopy === true) scratch.giveBack(bytes);
     if (!ok || this.#writeBlocked) this.#unsentBytes += bytes.length;
     if (!ok) {
       this.#writeBlocked = true;
