@@ -63,14 +63,16 @@ export interface Socket {
    */
   write(bytes: Uint8Array): boolean;
   /**
-   * True when a `write()` that returned true had sent or copied all of its
-   * bytes before returning, keeping no reference to them (Bun's sockets:
-   * their `write` copies into the kernel or the TLS buffer, and this
-   * adapter keeps an unsent tail only when it returns false). The core then
-   * writes the next response into the same memory. Absent: the socket may
-   * hold on to what it was given (Node's and Deno's writes finish later).
+   * Optional, asked right after a `write()` that returned true: whether
+   * every byte of it has been sent or copied already, so the socket holds
+   * no reference to them (Bun's sockets always: their `write` copies into
+   * the kernel or the TLS buffer, and the adapter keeps an unsent tail only
+   * when it returns false). The core then builds the next response in the
+   * same memory. Absent, or false: the socket may still read them (Deno's
+   * writes finish later; Node's may, and asking it costs more than the
+   * memory saved: bench/RESULTS.md).
    */
-  readonly writesCopy?: boolean;
+  copied?(): boolean;
   /**
    * Stop delivering `data` until `resume()`: TCP flow control then slows the
    * peer. A FIN behind no held data is still delivered as `end`, and a reset

@@ -101,8 +101,8 @@ export class BunSocket implements Socket {
     };
   }
 
-  /** Bun's `write()` copies what it takes, and what it does not take is kept in `#tail` (and `write()` returns false). */
-  get writesCopy(): boolean {
+  /** Always: Bun's `write()` copies what it takes, and what it does not take is kept in `#tail` (and `write()` returns false). */
+  copied(): boolean {
     return true;
   }
 

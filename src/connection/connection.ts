@@ -1064,7 +1064,7 @@ export class Connection implements SocketEvents, BodyOwner, ExchangeOwner, Respo
     this.#host.counters.bytesOut += bytes.length;
     const ok = this.socket.write(bytes);
     // Written out or copied already: the output buffer may reuse its bytes.
-    if (ok && this.socket.writesCopy === true) scratch.giveBack(bytes);
+    if (ok && this.socket.copied?.() === true) scratch.giveBack(bytes);
     if (!ok || this.#writeBlocked) this.#unsentBytes += bytes.length;
     if (!ok) {
       this.#writeBlocked = true;
