@@ -30,7 +30,6 @@ import { parseHead, RequestHead } from "../http/parser.ts";
 import { ErrorCode, errorResponse, messageOf, overloaded } from "../http/errors.ts";
 import { INVALID_RESPONSE, OutBuffer, scratch } from "../http/writer.ts";
 import { dateLine } from "../http/date.ts";
-import { view } from "../http/chars.ts";
 import type { Admission, Job } from "../backpressure.ts";
 import type { StatsCounters } from "../stats.ts";
 import { DONE, Exchange, type ExchangeOwner, PENDING, READY, STREAM, STREAMING } from "./exchange.ts";
@@ -403,7 +402,7 @@ export class Connection implements SocketEvents, BodyOwner, ExchangeOwner, Respo
         }
         if (end - i >= length) {
           // The whole body came with the head: the common case for small POSTs.
-          body = BodySource.of(view(buf, i, i + length));
+          body = BodySource.of(buf.subarray(i, i + length));
           i += length;
         } else {
           body = new BodySource(this);

@@ -9,7 +9,6 @@
 
 import type { BodySource } from "../fetch/body.ts";
 import { ChunkedDecoder } from "../http/chunked.ts";
-import { view } from "../http/chars.ts";
 import type { ResolvedOptions } from "../options.ts";
 import type { Exchange } from "./exchange.ts";
 
@@ -57,12 +56,12 @@ export class RequestBody {
     const decoder = this.chunked;
     if (decoder === null) {
       const n = Math.min(this.remaining, end - i);
-      source.push(view(buf, i, i + n));
+      source.push(buf.subarray(i, i + n));
       i += n;
       this.remaining -= n;
       if (this.remaining === 0) this.complete = true;
     } else {
-      i = decoder.decode(buf, i, end, (b, s, e) => source.push(view(b, s, e)));
+      i = decoder.decode(buf, i, end, (b, s, e) => source.push(b.subarray(s, e)));
       if (i < 0) {
         this.error = decoder.error;
         return BODY_ERROR;
