@@ -58,6 +58,9 @@ const EMPTY = new Uint8Array(0);
  * Bun adapter's `impliedType` here), and a light one does the same.
  */
 const TEXT_TYPE: string | null = new NativeResponse("").headers.get("content-type");
+/** A light text response's fields while nobody has read its `headers`: the implied type only (none on Bun, whose Response does not list it). */
+const TEXT_FIELDS: readonly (readonly [string, string])[] = Object.freeze(TEXT_TYPE === null ? [] : [Object.freeze(["content-type", TEXT_TYPE] as const)]);
+const NO_FIELDS: readonly (readonly [string, string])[] = Object.freeze([]);
 const INSPECT = Symbol.for("nodejs.util.inspect.custom");
 
 /** The runtime's own object behind a light one (built on first need). */
@@ -325,6 +328,19 @@ class LightResponse {
     const r = res as LightResponse;
     if (r.#real !== null) return "other";
     return typeof r.#body === "string" ? "text" : r.#body === null ? "other" : "bytes";
+  }
+
+  /**
+   * The fields of a light response made without `headers` whose `headers`
+   * nobody has read (Hono's `c.text()` and `c.body()` with no field set),
+   * without making its `Headers`: none, or the implied text type. Null for
+   * anything else (the server then iterates `headers`).
+   */
+  static fields(res: unknown): readonly (readonly [string, string])[] | null {
+    if (typeof res !== "object" || res === null || !(#real in res)) return null;
+    const r = res as LightResponse;
+    if (r.#real !== null || r.#headers !== null) return null;
+    return typeof r.#body === "string" ? TEXT_FIELDS : NO_FIELDS;
   }
 
   /** The fixed body for the server to write without a stream (and it counts as read), or undefined. */
@@ -646,10 +662,12 @@ export function lightBodyKind(res: Response): "text" | "bytes" | "other" | undef
 /** `transport` with the opt-in's request and response fast paths in front of its own. */
 export function withLightweightGlobals(transport: Transport): Transport {
   const own = transport.staticBody?.bind(transport);
+  const ownFields = transport.responseFields?.bind(transport);
   return {
     ...transport,
     makeRequest: makeLightRequest,
-    // The runtime's own fast path only for the runtime's own responses.
+    // The runtime's own fast paths only for the runtime's own responses.
     staticBody: own === undefined ? lightStaticBody : (res) => LightResponse.isLight(res) ? lightStaticBody(res) : own(res),
+    responseFields: (res) => LightResponse.isLight(res) ? LightResponse.fields(res) : ownFields?.(res) ?? null,
   } as Transport;
 }
