@@ -2,7 +2,7 @@
  * `serve({ workers: 2, tls })` end to end on Node, Deno and Bun: the test
  * runs on Node and spawns `fixtures/tls_worker_app.ts` with each runtime.
  * Both workers answer HTTPS with the certificate the script reads; after the
- * files change and the primary gets SIGHUP (`server.setTls`), both answer
+ * files change and the primary gets SIGUSR2 (the fixture calls `server.setTls`), both answer
  * with the new one, and the port never stops answering.
  *
  * @module
@@ -56,7 +56,7 @@ function hit(port: number, ca: string): Promise<{ pid: string; cn: string } | nu
 
 describe("workers with TLS: serve({ workers: 2, tls }) across processes", { skip }, () => {
   for (const [runtime, cmd] of RUNTIMES) {
-    it(`${runtime}: both workers serve HTTPS; SIGHUP swaps the certificates in both`, { timeout: 30_000 }, async () => {
+    it(`${runtime}: both workers serve HTTPS; SIGUSR2 (setTls) swaps the certificates in both`, { timeout: 30_000 }, async () => {
       const certs = makeCerts();
       const certFile = path.join(certs.dir, "live.pem");
       const keyFile = path.join(certs.dir, "live.key");
@@ -105,7 +105,7 @@ describe("workers with TLS: serve({ workers: 2, tls }) across processes", { skip
 
         fs.copyFileSync(certs.localhost2.certFile, certFile);
         fs.copyFileSync(certs.localhost2.keyFile, keyFile);
-        child.kill("SIGHUP");
+        child.kill("SIGUSR2");
         await waitFor(/^swapped$/, 5000);
         const after = new Map<string, string>();
         const deadline = Date.now() + 8000;
