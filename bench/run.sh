@@ -381,6 +381,16 @@ for e in "${SELECTED[@]}"; do
 done
 
 # ---- table ----
+# Shared by the table programs below: a value without its * / ~ marks, whether it is a number,
+# and each runtime's baseline server (bn / bb / bd) and label.
+AWK_LIB='
+  function num(v) { gsub(/[*~]/, "", v); return v }
+  function isnum(v) { return num(v) ~ /^[0-9]+(\.[0-9]+)?$/ }
+  function names() {
+    base["node"] = bn; base["bun"] = bb; base["deno"] = bd
+    rl["node"] = "Node"; rl["bun"] = "Bun"; rl["deno"] = "Deno"
+  }
+'
 {
   echo "<!-- bench/run.sh, $STARTED_AT -->"
   [[ "$SCHEME" == https ]] && echo "HTTPS (TLS=1): a 2048-bit RSA certificate; wrk's OpenSSL client."
@@ -397,11 +407,9 @@ done
   for sc in "${SCENARIOS[@]}"; do hdr+=" | ${SC_TITLE[$sc]} | x"; sep+="|---:|---:"; done
   echo "$hdr | Peak RSS (MiB) |"
   echo "$sep|---:|"
-  awk -F'\t' -v bn="${BASELINE[node]}" -v bb="${BASELINE[bun]}" -v bd="${BASELINE[deno]}" '
-    function num(v) { gsub(/[*~]/, "", v); return v }
-    function isnum(v) { return num(v) ~ /^[0-9]+$/ }
+  awk -F'\t' -v bn="${BASELINE[node]}" -v bb="${BASELINE[bun]}" -v bd="${BASELINE[deno]}" "$AWK_LIB"'
     function fmt(v,   n, s, star) {
-      if (!isnum(v)) return v
+      if (num(v) !~ /^[0-9]+$/) return v # whole req/s only
       star = (v ~ /\*/) ? "*" : ""; star = star ((v ~ /~/) ? "~" : ""); n = num(v); s = ""
       while (length(n) > 3) { s = "," substr(n, length(n) - 2) s; n = substr(n, 1, length(n) - 3) }
       return n s star
@@ -409,8 +417,7 @@ done
     # fields: name, runtime, label, peak RSS, note, then one req/s per scenario
     { rows[NR] = $0; nf[NR] = NF; for (i = 6; i <= NF; i++) val[$1, i] = $i }
     END {
-      base["node"] = bn; base["bun"] = bb; base["deno"] = bd
-      rl["node"] = "Node"; rl["bun"] = "Bun"; rl["deno"] = "Deno"
+      names()
       for (r = 1; r <= NR; r++) {
         n = split(rows[r], f, "\t")
         b = base[f[2]]
@@ -441,14 +448,11 @@ done
     for sc in "${LAT_SCENARIOS[@]}"; do hdr+=" | ${SC_TITLE[$sc]} p50 | p99 | x"; sep+="|---:|---:|---:"; done
     echo "$hdr |"
     echo "$sep|"
-    awk -F'\t' -v bn="${BASELINE[node]}" -v bb="${BASELINE[bun]}" -v bd="${BASELINE[deno]}" '
-      function num(v) { gsub(/[*~]/, "", v); return v }
-      function isnum(v) { return num(v) ~ /^[0-9]+(\.[0-9]+)?$/ }
+    awk -F'\t' -v bn="${BASELINE[node]}" -v bb="${BASELINE[bun]}" -v bd="${BASELINE[deno]}" "$AWK_LIB"'
       # fields: name, runtime, label, then p50 and p99 (ms) per latency scenario
       { rows[NR] = $0; for (i = 4; i <= NF; i++) val[$1, i] = $i }
       END {
-        base["node"] = bn; base["bun"] = bb; base["deno"] = bd
-        rl["node"] = "Node"; rl["bun"] = "Bun"; rl["deno"] = "Deno"
+        names()
         for (r = 1; r <= NR; r++) {
           n = split(rows[r], f, "\t")
           b = base[f[2]]
