@@ -11,7 +11,7 @@ function appWith(trustProxy?: GetConnInfoOptions["trustProxy"]) {
   return app;
 }
 
-const env = connInfo("10.0.0.2", 5555, "127.0.0.1", 3000, "node");
+const env = connInfo({ socket: { remoteAddress: "10.0.0.2", remotePort: 5555, localAddress: "127.0.0.1", localPort: 3000 }, runtime: "node" });
 
 async function addressOf(trustProxy: GetConnInfoOptions["trustProxy"], headers: Record<string, string>): Promise<string> {
   const r = await appWith(trustProxy).request("/", { headers }, env);
@@ -78,9 +78,16 @@ describe("getConnInfo()", () => {
   });
 
   it("tells the protocol: the connection's, or with a trusted Forwarded the proto= of the proxy's element", async () => {
-    const tlsEnv = connInfo("10.0.0.2", 5555, "127.0.0.1", 3000, "node", null, {
-      encrypted: true,
-      tlsInfo: () => ({ protocol: "TLSv1.3", alpnProtocol: "http/1.1", serverName: "a.test", authorized: false, peerCertificate: null }),
+    const tlsEnv = connInfo({
+      socket: {
+        remoteAddress: "10.0.0.2",
+        remotePort: 5555,
+        localAddress: "127.0.0.1",
+        localPort: 3000,
+        encrypted: true,
+        tlsInfo: () => ({ protocol: "TLSv1.3", alpnProtocol: "http/1.1", serverName: "a.test", authorized: false, peerCertificate: null }),
+      },
+      runtime: "node",
     });
     const own = (await (await appWith().request("/", {}, tlsEnv)).json()) as { protocol: string; tls: { serverName: string } };
     assert.equal(own.protocol, "https");

@@ -23,7 +23,7 @@ import type { AccessLog } from "../access_log.ts";
 import type { Socket, SocketEvents } from "../socket.ts";
 import type { ExecutionContext, ResolvedOptions } from "../options.ts";
 import { BodySource, type BodyOwner } from "../fetch/body.ts";
-import { abortRequest, makeRequest, methodCarried, UrlCache } from "../fetch/request.ts";
+import { abortRequest, makeRequest, methodCarried, sharedUrlCache, UrlCache } from "../fetch/request.ts";
 import { type ConnInfo, connInfo } from "../fetch/conn_info.ts";
 import { HEAD_ERROR, HEAD_INCOMPLETE, HeadReader } from "../http/head_reader.ts";
 import { parseHead, RequestHead } from "../http/parser.ts";
@@ -97,6 +97,54 @@ const EMPTY_BYTES = new Uint8Array(0);
 const ignore = (): void => {};
 
 /**
+ * The head scan of every connection whose head arrives in one read (a scan
+ * is synchronous, and ends with the reader reset): a connection gets a
+ * {@linkcode HeadReader} of its own only while a head is partly in.
+ */
+const sharedHeads = new HeadReader();
+
+/**
+ * The pipeline of a connection with nothing to answer: shared, and frozen
+ * so that a push to it throws instead of reaching every idle connection.
+ * A connection takes an array from `sparePipelines` for its first request
+ * and gives it back once all are answered, so an idle connection holds no
+ * array of its own (and the keep-alive path makes none).
+ */
+const NO_EXCHANGES: Exchange[] = Object.freeze([]) as unknown as Exchange[];
+const sparePipelines: Exchange[][] = [];
+const MAX_SPARE_PIPELINES = 1024;
+
+/**
+ * The clock reading shared by the responses one flush finishes (0: not read
+ * yet). A flush runs to its end synchronously, so one for all connections.
+ */
+let finishedAt = 0;
+
+// A connection's flags (`Connection.#flags`).
+/** Reading paused: a request body is queued past the high-water mark. */
+const PAUSED_FOR_BODY = 1;
+/** Reading paused: the pipeline is full (requests, owed bytes, or an upgrade pending). */
+const PAUSED_FOR_PIPELINE = 2;
+/** Reading paused: the peer is not taking our bytes. */
+const PAUSED_FOR_WRITE = 4;
+/** The socket is paused (for one of the reasons above, or the server's gate). */
+const SOCKET_PAUSED = 8;
+/** No further request will be parsed. */
+const ENDING = 16;
+/** The peer's FIN arrived. */
+const PEER_ENDED = 32;
+const CLOSED = 64;
+/** The socket refused our last write; waiting for its drain. */
+const WRITE_BLOCKED = 128;
+/** A flush is queued as a microtask. */
+const FLUSH_SCHEDULED = 256;
+/** data() is running: responses ready now are flushed when it returns. */
+const IN_DATA = 512;
+const FLUSH_AFTER_DATA = 1024;
+/** A timeout was counted in the stats (once per connection). */
+const COUNTED_TIMEOUT = 2048;
+
+/**
  * One accepted socket, from its first byte to its close. It is the socket's
  * {@linkcode SocketEvents} listener: `data`, `drain`, `end` and `close` are
  * things that happened to the socket; what the connection does on its own
@@ -109,44 +157,32 @@ const ignore = (): void => {};
 export class Connection implements SocketEvents, BodyOwner, ExchangeOwner, ResponseTarget, PumpTarget, Upgradable {
   readonly socket: Socket;
   #host: ConnectionHost;
-  #options: ResolvedOptions;
   #info: ConnInfo | null = null;
   /** Unparsed bytes (a partial head, or requests held back by the pipelining limit or an upgrade). */
   #pending: Uint8Array | null = null;
-  #head = new HeadReader();
+  /** The head partly arrived, with its scan and clock; null between heads (see `sharedHeads`). */
+  #head: HeadReader | null = null;
   /** The request body arriving over several reads, if one is. */
   #body: RequestBody | null = null;
   /** Exchanges received and not yet answered, in request order. */
-  #pipeline: Exchange[] = [];
-  /** Reasons reading is paused; the socket reads only when none holds. */
-  #pausedForBody = false;
-  #pausedForPipeline = false;
-  #pausedForWrite = false;
-  #socketPaused = false;
-  /** No further request will be parsed. */
-  #ending = false;
-  #peerEnded = false;
-  #closed = false;
-  #writeBlocked = false;
+  #pipeline: Exchange[] = NO_EXCHANGES;
+  /**
+   * The connection's booleans, as bits of one number (`PAUSED_FOR_BODY`
+   * ...; see there): an idle connection is mostly the fields of its
+   * objects, and JavaScriptCore gives each field 8 bytes, V8 4.
+   */
+  #flags = 0;
   /** Pumps waiting for `drain` (made on first use: most connections never wait). */
   #drainWaiters: (() => void)[] | null = null;
-  #flushScheduled = false;
-  /** data() is running: responses ready now are flushed when it returns. */
-  #inData = false;
-  #flushAfterData = false;
   /** When the connection last made progress (performance.now() ms). */
   lastActive: number;
   /** Requests answered on this connection. */
   requestCount = 0;
   #writeBlockedSince = 0;
-  /** Clock reading shared by the responses finished in one flush (0: not read yet). */
-  #finishedAt = 0;
   /** When we called socket.end() (ms), or 0. */
   #endedAt = 0;
   /** After an upgrade: the protocol that owns the socket now. */
   #protocol: ProtocolEvents | null = null;
-  #urls: UrlCache | null = null;
-  #countedTimeout = false;
   /** Response bytes settled but not written (READY or STREAM exchanges). */
   #readyBytes = 0;
   /** Bytes written since the socket last refused more (until its drain). */
@@ -167,19 +203,23 @@ export class Connection implements SocketEvents, BodyOwner, ExchangeOwner, Respo
   constructor(socket: Socket, host: ConnectionHost) {
     this.socket = socket;
     this.#host = host;
-    this.#options = host.options;
     this.#keepAlive = keepAliveLine(host.options.keepAliveTimeoutMs);
     this.lastActive = performance.now();
   }
 
   /** The state, for statistics and tests. */
   get state(): ConnectionState {
-    if (this.#protocol !== null) return this.#closed ? "closing" : "processing";
-    if (this.#closed || (this.#ending && this.#pipeline.length === 0)) return "closing";
-    if (this.#writeBlocked) return "writing";
+    if (this.#protocol !== null) return (this.#flags & CLOSED) !== 0 ? "closing" : "processing";
+    if ((this.#flags & CLOSED) !== 0 || ((this.#flags & ENDING) !== 0 && this.#pipeline.length === 0)) return "closing";
+    if ((this.#flags & WRITE_BLOCKED) !== 0) return "writing";
     if (this.#pipeline.length > 0) return "processing";
     if (this.#pending !== null || this.#body !== null) return "reading";
     return "idle";
+  }
+
+  /** The runtime serving it (for connection info). */
+  get runtime(): string {
+    return this.#host.runtime;
   }
 
   get staticBody(): ConnectionHost["staticBody"] {
@@ -201,7 +241,7 @@ export class Connection implements SocketEvents, BodyOwner, ExchangeOwner, Respo
   // ---- socket events ---------------------------------------------------
 
   data(chunk: Uint8Array): void {
-    if (this.#closed) return;
+    if ((this.#flags & CLOSED) !== 0) return;
     if (this.#protocol !== null) {
       this.#protocol.data(chunk);
       return;
@@ -210,7 +250,7 @@ export class Connection implements SocketEvents, BodyOwner, ExchangeOwner, Respo
     this.#host.counters.bytesIn += chunk.length;
     const body = this.#body;
     if (body !== null) body.received += chunk.length;
-    else if (this.#ending) return; // nothing more will be read
+    else if ((this.#flags & ENDING) !== 0) return; // nothing more will be read
     let buf = chunk;
     const pending = this.#pending;
     if (pending !== null) {
@@ -219,22 +259,22 @@ export class Connection implements SocketEvents, BodyOwner, ExchangeOwner, Respo
       buf.set(chunk, pending.length);
       this.#pending = null;
     }
-    this.#inData = true;
+    this.#flags |= IN_DATA;
     try {
       this.#process(buf, 0);
     } finally {
-      this.#inData = false;
+      this.#flags &= ~IN_DATA;
     }
     // Handlers that answered synchronously with a fixed body are ready now:
     // write them in this turn, without waiting for a microtask.
-    if (this.#flushAfterData) {
-      this.#flushAfterData = false;
+    if ((this.#flags & FLUSH_AFTER_DATA) !== 0) {
+      this.#flags &= ~FLUSH_AFTER_DATA;
       this.#flush();
     }
   }
 
   drain(): void {
-    this.#writeBlocked = false;
+    this.#flags &= ~WRITE_BLOCKED;
     this.#unsentBytes = 0;
     if (this.#protocol !== null) {
       this.#protocol.drain();
@@ -245,12 +285,12 @@ export class Connection implements SocketEvents, BodyOwner, ExchangeOwner, Respo
       this.#drainWaiters = null;
       for (const w of waiters) w();
     }
-    if (this.#pausedForWrite) {
-      this.#pausedForWrite = false;
+    if ((this.#flags & PAUSED_FOR_WRITE) !== 0) {
+      this.#flags &= ~PAUSED_FOR_WRITE;
       this.#updateReading();
     }
     this.#flush();
-    if (this.#pausedForPipeline && !this.#writeBlocked) this.#resumeParsing();
+    if ((this.#flags & (PAUSED_FOR_PIPELINE | WRITE_BLOCKED)) === PAUSED_FOR_PIPELINE) this.#resumeParsing();
   }
 
   end(): void {
@@ -262,8 +302,8 @@ export class Connection implements SocketEvents, BodyOwner, ExchangeOwner, Respo
     // in-flight requests see their signal abort. Responses that still get
     // produced are written before we close, for clients that half-close
     // after sending (printf | nc).
-    this.#peerEnded = true;
-    this.#ending = true;
+    this.#flags |= PEER_ENDED;
+    this.#flags |= ENDING;
     const body = this.#body;
     if (body !== null) {
       // The body can never complete now: it is the client's error (RFC 9112
@@ -282,9 +322,9 @@ export class Connection implements SocketEvents, BodyOwner, ExchangeOwner, Respo
   }
 
   close(): void {
-    if (this.#closed) return;
-    this.#closed = true;
-    this.#ending = true;
+    if ((this.#flags & CLOSED) !== 0) return;
+    this.#flags |= CLOSED;
+    this.#flags |= ENDING;
     if (this.#protocol !== null) {
       this.#protocol.close();
       this.#host.connectionClosed(this);
@@ -298,7 +338,7 @@ export class Connection implements SocketEvents, BodyOwner, ExchangeOwner, Respo
         this.#finish(ex, false);
       }
     }
-    this.#pipeline.length = 0;
+    this.#releasePipeline();
     const waiters = this.#drainWaiters;
     this.#drainWaiters = null;
     if (waiters !== null) for (const w of waiters) w();
@@ -317,8 +357,8 @@ export class Connection implements SocketEvents, BodyOwner, ExchangeOwner, Respo
 
   bodyDrained(): void {
     const source = this.#body?.source;
-    if (this.#pausedForBody && (source === undefined || source.collecting || source.queuedBytes <= this.#options.highWaterMarkBytes)) {
-      this.#pausedForBody = false;
+    if ((this.#flags & PAUSED_FOR_BODY) !== 0 && (source === undefined || source.collecting || source.queuedBytes <= this.#host.options.highWaterMarkBytes)) {
+      this.#flags &= ~PAUSED_FOR_BODY;
       this.#updateReading();
     }
   }
@@ -331,15 +371,16 @@ export class Connection implements SocketEvents, BodyOwner, ExchangeOwner, Respo
   }
 
   #updateReading(): void {
-    const paused = this.#pausedForBody || this.#pausedForPipeline || this.#pausedForWrite || this.#host.gated;
-    if (paused !== this.#socketPaused && !this.#closed) {
-      this.#socketPaused = paused;
+    const flags = this.#flags;
+    const paused = (flags & (PAUSED_FOR_BODY | PAUSED_FOR_PIPELINE | PAUSED_FOR_WRITE)) !== 0 || this.#host.gated;
+    if (paused !== ((flags & SOCKET_PAUSED) !== 0) && (flags & CLOSED) === 0) {
+      this.#flags = paused ? this.#flags | SOCKET_PAUSED : this.#flags & ~SOCKET_PAUSED;
       // Time we refused to read does not count against the client: not
       // against its body's rate, its head's clock, or its keep-alive idle
       // time (a request it sent meanwhile waits unread in the kernel).
       const now = performance.now();
       this.#body?.paused(paused, now);
-      this.#head.paused(paused, now);
+      this.#head?.paused(paused, now);
       if (paused) this.socket.pause();
       else {
         this.lastActive = now;
@@ -350,15 +391,15 @@ export class Connection implements SocketEvents, BodyOwner, ExchangeOwner, Respo
 
   #process(buf: Uint8Array, i: number): void {
     const end = buf.length;
-    const options = this.#options;
-    const pipeline = this.#pipeline;
+    const options = this.#host.options;
     while (i < end) {
       if (this.#body !== null) {
         i = this.#feedBody(this.#body, buf, i, end);
         if (i < 0) return;
         continue;
       }
-      if (this.#ending) return;
+      if ((this.#flags & ENDING) !== 0) return;
+      const pipeline = this.#pipeline;
       // Enough work queued (in requests, or in response bytes the peer has
       // not taken), or an upgrade request whose answer decides what the
       // next bytes are: keep the rest unparsed and stop reading until
@@ -368,16 +409,20 @@ export class Connection implements SocketEvents, BodyOwner, ExchangeOwner, Respo
         (pipeline.length > 0 && (pipeline[pipeline.length - 1].head.upgrade || this.#overOwed()))
       ) {
         this.#pending = buf.subarray(i);
-        this.#pausedForPipeline = true;
+        this.#flags |= PAUSED_FOR_PIPELINE;
         this.#updateReading();
         return;
       }
-      const reader = this.#head;
+      const reader = this.#head ?? sharedHeads;
       const headEnd = reader.find(buf, i, end, this.lastActive, options);
       if (headEnd === HEAD_INCOMPLETE) {
-        this.#pending = reader.keep(buf, end);
+        // The scan's place and the head's clock stay with this connection.
+        const own = reader === sharedHeads ? (this.#head = sharedHeads.detach()) : reader;
+        if ((this.#flags & SOCKET_PAUSED) !== 0) own.paused(true, this.lastActive);
+        this.#pending = own.keep(buf, end);
         return;
       }
+      this.#head = null;
       if (headEnd === HEAD_ERROR) {
         this.#reject(reader.error);
         return;
@@ -415,11 +460,26 @@ export class Connection implements SocketEvents, BodyOwner, ExchangeOwner, Respo
       // as it is written (#closesForShutdown), so that what else has
       // arrived by then is answered too.
       if (!ex.close && this.#host.closing && this.#graceMs === 0) ex.close = true;
-      if (ex.close) this.#ending = true;
-      pipeline.push(ex);
+      if (ex.close) this.#flags |= ENDING;
+      this.#enqueue(ex);
       this.#admit(ex);
     }
     this.#pending = null;
+  }
+
+  /** Adds a received request to the pipeline (taking an array for it when it was empty). */
+  #enqueue(ex: Exchange): void {
+    if (this.#pipeline === NO_EXCHANGES) this.#pipeline = sparePipelines.pop() ?? [];
+    this.#pipeline.push(ex);
+  }
+
+  /** The pipeline is empty (or is emptied now): its array goes back for another connection. */
+  #releasePipeline(): void {
+    const pipeline = this.#pipeline;
+    if (pipeline === NO_EXCHANGES) return;
+    pipeline.length = 0;
+    this.#pipeline = NO_EXCHANGES;
+    if (sparePipelines.length < MAX_SPARE_PIPELINES) sparePipelines.push(pipeline);
   }
 
   /** Feeds request-body bytes; returns where it stopped, or -1 after a rejection. */
@@ -431,8 +491,8 @@ export class Connection implements SocketEvents, BodyOwner, ExchangeOwner, Respo
     }
     if (body.complete) this.#bodyComplete(body);
     const source = body.source;
-    if (!source.discarding && !source.collecting && source.queuedBytes > this.#options.highWaterMarkBytes) {
-      this.#pausedForBody = true;
+    if (!source.discarding && !source.collecting && source.queuedBytes > this.#host.options.highWaterMarkBytes) {
+      this.#flags |= PAUSED_FOR_BODY;
       this.#updateReading();
     }
     return i;
@@ -441,8 +501,8 @@ export class Connection implements SocketEvents, BodyOwner, ExchangeOwner, Respo
   #bodyComplete(body: RequestBody): void {
     this.#body = null;
     body.source.end();
-    if (this.#pausedForBody) {
-      this.#pausedForBody = false;
+    if ((this.#flags & PAUSED_FOR_BODY) !== 0) {
+      this.#flags &= ~PAUSED_FOR_BODY;
       this.#updateReading();
     }
     // The response may already be out, waiting for the body to drain.
@@ -451,13 +511,13 @@ export class Connection implements SocketEvents, BodyOwner, ExchangeOwner, Respo
 
   /** The head (or framing) is bad: answer after what is already queued, then close. */
   #reject(code: number): void {
-    this.#ending = true;
+    this.#flags |= ENDING;
     this.#pending = null;
-    this.#head.stop();
+    this.#head = null;
     const ex = new Exchange(this, new RequestHead(), null);
     ex.answerWith(errorResponse(code));
     ex.startedAt = performance.now();
-    this.#pipeline.push(ex);
+    this.#enqueue(ex);
     this.#host.counters.requestsTotal++;
     this.#flush();
   }
@@ -465,7 +525,7 @@ export class Connection implements SocketEvents, BodyOwner, ExchangeOwner, Respo
   /** The body in progress turned out malformed, too large or too slow. */
   #rejectBody(code: number): void {
     const ex = this.#body!.exchange;
-    this.#ending = true;
+    this.#flags |= ENDING;
     this.#body = null;
     ex.body?.fail(new Error(`Request body failed: ${messageOf(code)}`));
     if (ex.state === STREAMING || ex.state === DONE) {
@@ -479,12 +539,12 @@ export class Connection implements SocketEvents, BodyOwner, ExchangeOwner, Respo
 
   /** Called by the server's sweep about once a second. */
   sweep(now: number): "timeout" | "idle" | null {
-    if (this.#closed) return null;
+    if ((this.#flags & CLOSED) !== 0) return null;
     if (this.#protocol !== null) {
       this.#protocol.sweep?.(now);
       return null;
     }
-    const o = this.#options;
+    const o = this.#host.options;
     if (this.#endedAt !== 0) {
       // We sent FIN and wait for the peer's; a peer that never sends it
       // must not hold the socket forever.
@@ -492,21 +552,21 @@ export class Connection implements SocketEvents, BodyOwner, ExchangeOwner, Respo
       return null;
     }
     // A paused socket may not notice its peer's reset by itself.
-    if (this.#socketPaused && !this.#writeBlocked) this.socket.probe?.();
+    if ((this.#flags & (SOCKET_PAUSED | WRITE_BLOCKED)) === SOCKET_PAUSED) this.socket.probe?.();
     // A handler that does not settle its Response in time.
     const limit = o.handlerTimeoutMs;
     if (limit > 0 && this.#pipeline.length > 0) {
       for (const ex of this.#pipeline.slice()) {
         if (ex.running && ex.runAt >= 0 && now - ex.runAt > limit) {
           this.#handlerTimedOut(ex);
-          if (this.#closed) return null;
+          if ((this.#flags & CLOSED) !== 0) return null;
         }
       }
     }
     // Slowloris: a head that takes too long to arrive (its clock stops
     // while we do not read).
-    const headStarted = this.#head.startedAt;
-    if (headStarted !== 0 && this.#pipeline.length === 0 && !this.#head.clockStopped && now - headStarted > o.headersTimeoutMs) {
+    const head = this.#head;
+    if (head !== null && head.startedAt !== 0 && this.#pipeline.length === 0 && !head.clockStopped && now - head.startedAt > o.headersTimeoutMs) {
       this.#reject(ErrorCode.REQUEST_TIMEOUT);
       return this.#timedOut();
     }
@@ -516,13 +576,13 @@ export class Connection implements SocketEvents, BodyOwner, ExchangeOwner, Respo
       return this.#timedOut();
     }
     // A peer that takes none of our bytes for too long.
-    if (this.#writeBlocked && now - this.#writeBlockedSince > o.writeTimeoutMs) {
+    if ((this.#flags & WRITE_BLOCKED) !== 0 && now - this.#writeBlockedSince > o.writeTimeoutMs) {
       this.socket.destroy();
       return this.#timedOut();
     }
     // Idle keep-alive, unless we are the ones not reading (the overload
     // gate): the client may have sent a request we have not read.
-    if (this.state === "idle" && !this.#socketPaused && now - this.lastActive > o.keepAliveTimeoutMs) {
+    if (this.state === "idle" && (this.#flags & SOCKET_PAUSED) === 0 && now - this.lastActive > o.keepAliveTimeoutMs) {
       this.#sendFin();
       return "idle";
     }
@@ -531,21 +591,21 @@ export class Connection implements SocketEvents, BodyOwner, ExchangeOwner, Respo
 
   /** A timeout ended this connection: counted once in stats, however many clocks ran out. */
   #timedOut(): "timeout" | null {
-    if (this.#countedTimeout) return null;
-    this.#countedTimeout = true;
+    if ((this.#flags & COUNTED_TIMEOUT) !== 0) return null;
+    this.#flags |= COUNTED_TIMEOUT;
     return "timeout";
   }
 
   /** Sends FIN once; the sweep destroys the socket if the peer never answers it. */
   #sendFin(): void {
-    this.#ending = true;
+    this.#flags |= ENDING;
     if (this.#endedAt === 0) {
       this.#endedAt = performance.now();
       this.socket.end();
       // The socket closes once the peer's FIN is read: read on, whatever
       // paused us (a response that filled the socket's buffer gets no
       // drain after end() on Deno), and ignore what comes.
-      this.#pausedForBody = this.#pausedForPipeline = this.#pausedForWrite = false;
+      this.#flags &= ~(PAUSED_FOR_BODY | PAUSED_FOR_PIPELINE | PAUSED_FOR_WRITE);
       this.#updateReading();
     }
   }
@@ -562,19 +622,19 @@ export class Connection implements SocketEvents, BodyOwner, ExchangeOwner, Respo
    * close` and an idle connection is ended at once.
    */
   shutdown(graceMs = 0): void {
-    if (this.#closed) return;
+    if ((this.#flags & CLOSED) !== 0) return;
     if (this.#protocol !== null) {
       this.#protocol.shutdown?.();
       return;
     }
     // An upgrade would hand the socket to a protocol past our shutdown.
     for (const ex of this.#pipeline) ex.upgrade = null;
-    if (graceMs > 0 && !this.#ending) {
+    if (graceMs > 0 && (this.#flags & ENDING) === 0) {
       this.#graceMs = graceMs;
       this.#quietSince = performance.now();
       return;
     }
-    this.#ending = true;
+    this.#flags |= ENDING;
     // Everything already received is answered; the last answer says
     // Connection: close, and the connection ends after it.
     const last = this.#pipeline[this.#pipeline.length - 1];
@@ -591,7 +651,7 @@ export class Connection implements SocketEvents, BodyOwner, ExchangeOwner, Respo
    * received nothing for the whole grace.
    */
   graceCheck(now: number): void {
-    if (this.#graceMs === 0 || this.#closed || this.#ending || this.#protocol !== null) return;
+    if (this.#graceMs === 0 || (this.#flags & (CLOSED | ENDING)) !== 0 || this.#protocol !== null) return;
     if (this.#pipeline.length > 0 || this.#pending !== null || this.#body !== null) return;
     if (now - Math.max(this.#quietSince, this.lastActive) >= this.#graceMs) this.#sendFin();
   }
@@ -607,7 +667,7 @@ export class Connection implements SocketEvents, BodyOwner, ExchangeOwner, Respo
 
   /** Forced close at the shutdown deadline. */
   destroy(): void {
-    if (!this.#closed) this.socket.destroy();
+    if ((this.#flags & CLOSED) === 0) this.socket.destroy();
   }
 
   /** Requests received but not yet answered. */
@@ -623,7 +683,7 @@ export class Connection implements SocketEvents, BodyOwner, ExchangeOwner, Respo
    * costs nothing to requests that do not ask.
    */
   upgrade(request: Request, protocol: Protocol, headers?: readonly (readonly [string, string])[]): boolean {
-    if (this.#closed || this.#protocol !== null || this.#host.closing) return false;
+    if ((this.#flags & CLOSED) !== 0 || this.#protocol !== null || this.#host.closing) return false;
     for (const ex of this.#pipeline) {
       if ((ex.request as unknown) !== request) continue;
       if (ex.state !== PENDING || !ex.head.upgrade || ex.close || ex.upgrade !== null) return false;
@@ -652,15 +712,14 @@ export class Connection implements SocketEvents, BodyOwner, ExchangeOwner, Respo
   #switchProtocols(ex: Exchange): void {
     const buffered = this.#pending ?? EMPTY_BYTES;
     this.#pending = null;
-    this.#ending = true;
-    this.#head.stop();
-    // HTTP's per-connection caches are not needed again: an idle WebSocket holds less.
-    this.#urls = null;
+    this.#flags |= ENDING;
+    this.#head = null;
+    // HTTP's connection info is not needed again: an idle WebSocket holds less.
     this.#info = null;
     // The reading gate is the protocol's now.
-    this.#pausedForBody = this.#pausedForPipeline = this.#pausedForWrite = false;
-    if (this.#socketPaused) {
-      this.#socketPaused = false;
+    this.#flags &= ~(PAUSED_FOR_BODY | PAUSED_FOR_PIPELINE | PAUSED_FOR_WRITE);
+    if ((this.#flags & SOCKET_PAUSED) !== 0) {
+      this.#flags &= ~SOCKET_PAUSED;
       this.socket.resume();
     }
     this.#protocol = ex.upgrade!.protocol.attach(this.socket, buffered);
@@ -673,7 +732,7 @@ export class Connection implements SocketEvents, BodyOwner, ExchangeOwner, Respo
     host.counters.requestsTotal++;
     ex.startedAt = this.lastActive;
     try {
-      ex.request = (host.makeRequest ?? makeRequest)(ex.head, ex.body, this.#urlCache());
+      ex.request = (host.makeRequest ?? makeRequest)(ex.head, ex.body, this.#urlCache(ex.head));
     } catch {
       this.#unrepresentable(ex);
       return;
@@ -707,20 +766,20 @@ export class Connection implements SocketEvents, BodyOwner, ExchangeOwner, Respo
    */
   #unrepresentable(ex: Exchange): void {
     ex.answerWith(errorResponse(methodCarried(ex.head.method) ? ErrorCode.INVALID_TARGET : ErrorCode.METHOD_NOT_IMPLEMENTED));
-    this.#ending = true;
+    this.#flags |= ENDING;
     this.#scheduleFlush();
   }
 
   /** Backpressure refused this request: 503, and the connection goes on. */
   refuse(ex: Exchange): void {
-    if (ex.state !== PENDING || this.#closed) return;
-    ex.answerWith(overloaded(this.#options.retryAfterSeconds));
+    if (ex.state !== PENDING || (this.#flags & CLOSED) !== 0) return;
+    ex.answerWith(overloaded(this.#host.options.retryAfterSeconds));
     this.#scheduleFlush();
   }
 
   /** Calls the handler (the request was admitted). */
   run(ex: Exchange): void {
-    if (this.#closed || ex.state !== PENDING) {
+    if ((this.#flags & CLOSED) !== 0 || ex.state !== PENDING) {
       // Its connection is gone: give the slot back at once.
       if (ex.admitted) {
         ex.admitted = false;
@@ -731,7 +790,7 @@ export class Connection implements SocketEvents, BodyOwner, ExchangeOwner, Respo
     const host = this.#host;
     const request = ex.request!;
     // Inside data() the clock was just read; a queued request admitted later reads it now.
-    ex.runAt = this.#inData ? this.lastActive : performance.now();
+    ex.runAt = (this.#flags & IN_DATA) !== 0 ? this.lastActive : performance.now();
     let result: Response | void | undefined | Promise<Response | void | undefined>;
     try {
       result = host.options.fetch(request, this.#env(), host.ctx);
@@ -786,7 +845,7 @@ export class Connection implements SocketEvents, BodyOwner, ExchangeOwner, Respo
   handlerFailed(ex: Exchange, error: unknown): void {
     // Already answered by the server (a rejected body, a timeout): the
     // handler's failure is a consequence, not news.
-    if (ex.state !== PENDING || this.#closed) return;
+    if (ex.state !== PENDING || (this.#flags & CLOSED) !== 0) return;
     ex.upgrade = null;
     ex.failed = true;
     let r: Response | Promise<Response>;
@@ -801,20 +860,22 @@ export class Connection implements SocketEvents, BodyOwner, ExchangeOwner, Respo
     );
   }
 
-  /** The connection's URL cache, made on its first request. */
-  #urlCache(): UrlCache {
-    if (this.#urls === null) {
-      const s = this.socket;
-      const a = s.localAddress;
-      this.#urls = new UrlCache((s.encrypted === true ? "https://" : "http://") + (a.includes(":") ? `[${a}]` : a) + ":" + s.localPort);
-    }
-    return this.#urls;
+  /**
+   * Where `head`'s URL is built: the cache all connections share, unless it
+   * has no Host (HTTP/1.0), when the URL's origin is the address this
+   * connection came in on. Nothing is kept per connection, and no address is
+   * read until a request needs it.
+   */
+  #urlCache(head: RequestHead): UrlCache {
+    const s = this.socket;
+    if (head.hostStart !== -1) return sharedUrlCache(s.encrypted === true);
+    const a = s.localAddress;
+    return new UrlCache((s.encrypted === true ? "https://" : "http://") + (a.includes(":") ? `[${a}]` : a) + ":" + s.localPort);
   }
 
   /** The env handlers get: connection info, made on the first request; it also leads back here (`upgradeConnection`). */
   #env(): ConnInfo {
-    const s = this.socket;
-    return (this.#info ??= connInfo(s.remoteAddress, s.remotePort, s.localAddress, s.localPort, this.#host.runtime, this, s));
+    return (this.#info ??= connInfo(this));
   }
 
   // ---- writing ---------------------------------------------------------
@@ -832,21 +893,21 @@ export class Connection implements SocketEvents, BodyOwner, ExchangeOwner, Respo
   #scheduleFlush(): void {
     // Inside data(), the flush at its end will pick this response up: no
     // microtask needed (one fewer per request on the keep-alive path).
-    if (this.#inData) {
-      this.#flushAfterData = true;
+    if ((this.#flags & IN_DATA) !== 0) {
+      this.#flags |= FLUSH_AFTER_DATA;
       return;
     }
-    if (this.#flushScheduled) return;
-    this.#flushScheduled = true;
+    if ((this.#flags & FLUSH_SCHEDULED) !== 0) return;
+    this.#flags |= FLUSH_SCHEDULED;
     queueMicrotask(() => {
-      this.#flushScheduled = false;
+      this.#flags &= ~FLUSH_SCHEDULED;
       this.#flush();
     });
   }
 
   /** `100 Continue` on its own write (never called while a flush is building). */
   #sendContinue(ex: Exchange): void {
-    if (ex.state === PENDING && ex.continuePending && !this.#closed) {
+    if (ex.state === PENDING && ex.continuePending && (this.#flags & CLOSED) === 0) {
       writeContinue(scratch, ex);
       this.#write(scratch.take());
     }
@@ -860,9 +921,9 @@ export class Connection implements SocketEvents, BodyOwner, ExchangeOwner, Respo
 
   /** Writes every response at the front of the pipeline that is ready, in one write. */
   #flush(): void {
-    if (this.#closed || this.#writeBlocked || this.#protocol !== null) return;
+    if ((this.#flags & (CLOSED | WRITE_BLOCKED)) !== 0 || this.#protocol !== null) return;
     // One clock read per flush, shared by the responses it writes.
-    this.#finishedAt = 0;
+    finishedAt = 0;
     const date = dateLine();
     const pipeline = this.#pipeline;
     const out = scratch;
@@ -913,6 +974,7 @@ export class Connection implements SocketEvents, BodyOwner, ExchangeOwner, Respo
     // as splice() does (Bun: about 15 ns against 50 per flush, in-process loop).
     if (finished === 1) pipeline.shift();
     else if (finished > 0) pipeline.splice(0, finished);
+    if (finished > 0 && pipeline.length === 0) this.#releasePipeline();
     if (out.length > 0) this.#write(out.take());
     if (upgradeEx !== null) {
       this.#switchProtocols(upgradeEx);
@@ -953,7 +1015,7 @@ export class Connection implements SocketEvents, BodyOwner, ExchangeOwner, Respo
       // (the 500, or onError's answer) or a response head that could not go
       // on the wire (the 500 of serialize.ts).
       if (ex.failed || ex.error === INVALID_RESPONSE) counters.errors++;
-      const duration = (this.#finishedAt ||= performance.now()) - ex.startedAt;
+      const duration = (finishedAt ||= performance.now()) - ex.startedAt;
       counters.record(ex.status, duration);
       const log = this.#host.accessLog;
       if (log !== null) this.#logAccess(log, ex, duration);
@@ -982,19 +1044,19 @@ export class Connection implements SocketEvents, BodyOwner, ExchangeOwner, Respo
           return;
         }
       }
-      if (this.#pausedForBody) {
-        this.#pausedForBody = false;
+      if ((this.#flags & PAUSED_FOR_BODY) !== 0) {
+        this.#flags &= ~PAUSED_FOR_BODY;
         this.#updateReading();
       }
       return;
     }
-    if (this.#pipeline.length === 0 && (this.#peerEnded || (this.#ending && body === null))) {
+    if (this.#pipeline.length === 0 && ((this.#flags & PEER_ENDED) !== 0 || ((this.#flags & ENDING) !== 0 && body === null))) {
       this.#sendFin();
       return;
     }
     // Shutting down: the grace of silence starts again from this answer.
     if (this.#graceMs !== 0 && this.#pipeline.length === 0) this.#quietSince = performance.now();
-    if (this.#pausedForPipeline) this.#resumeParsing();
+    if ((this.#flags & PAUSED_FOR_PIPELINE) !== 0) this.#resumeParsing();
     const front = this.#pipeline[0];
     if (front !== undefined && front.continuePending) this.#sendContinue(front);
   }
@@ -1006,7 +1068,7 @@ export class Connection implements SocketEvents, BodyOwner, ExchangeOwner, Respo
    * at most {@linkcode UNSETTLED_WINDOW} run at once.
    */
   #overOwed(): boolean {
-    const limit = this.#options.maxQueuedResponseBytes;
+    const limit = this.#host.options.maxQueuedResponseBytes;
     const owed = this.#readyBytes + this.#unsentBytes;
     if (owed > limit) return true;
     const pipeline = this.#pipeline;
@@ -1019,10 +1081,10 @@ export class Connection implements SocketEvents, BodyOwner, ExchangeOwner, Respo
 
   /** Parsing stopped for the pipeline's sake: go on once there is room again. */
   #resumeParsing(): void {
-    if (this.#pipeline.length >= this.#options.maxPipelinedRequests || this.#overOwed()) return;
+    if (this.#pipeline.length >= this.#host.options.maxPipelinedRequests || this.#overOwed()) return;
     const last = this.#pipeline[this.#pipeline.length - 1];
     if (last !== undefined && last.head.upgrade) return;
-    this.#pausedForPipeline = false;
+    this.#flags &= ~PAUSED_FOR_PIPELINE;
     const pending = this.#pending;
     this.#pending = null;
     this.#updateReading();
@@ -1036,7 +1098,7 @@ export class Connection implements SocketEvents, BodyOwner, ExchangeOwner, Respo
       if (ex.request !== null) abortRequest(ex.request);
       this.#finish(ex, false);
     }
-    this.#pipeline.length = 0;
+    this.#releasePipeline();
     this.#sendFin();
   }
 
@@ -1046,11 +1108,11 @@ export class Connection implements SocketEvents, BodyOwner, ExchangeOwner, Respo
   }
 
   get closed(): boolean {
-    return this.#closed;
+    return (this.#flags & CLOSED) !== 0;
   }
 
   get writeBlocked(): boolean {
-    return this.#writeBlocked;
+    return (this.#flags & WRITE_BLOCKED) !== 0;
   }
 
   /** Resolves on the next drain, or when the socket closes. */
@@ -1059,17 +1121,17 @@ export class Connection implements SocketEvents, BodyOwner, ExchangeOwner, Respo
   }
 
   #write(bytes: Uint8Array): void {
-    if (this.#closed) return;
+    if ((this.#flags & CLOSED) !== 0) return;
     this.#host.counters.bytesOut += bytes.length;
     const ok = this.socket.write(bytes);
     // Written out or copied already: the output buffer may reuse its bytes.
     if (ok && this.socket.copied?.() === true) scratch.giveBack(bytes);
-    if (!ok || this.#writeBlocked) this.#unsentBytes += bytes.length;
+    if (!ok || (this.#flags & WRITE_BLOCKED) !== 0) this.#unsentBytes += bytes.length;
     if (!ok) {
-      this.#writeBlocked = true;
+      this.#flags |= WRITE_BLOCKED;
       this.#writeBlockedSince = this.lastActive = performance.now();
       // Write-side backpressure: stop reading requests we could not answer.
-      this.#pausedForWrite = true;
+      this.#flags |= PAUSED_FOR_WRITE;
       this.#updateReading();
     }
   }
@@ -1082,9 +1144,13 @@ export class Connection implements SocketEvents, BodyOwner, ExchangeOwner, Respo
       this.socket.destroy();
       return;
     }
-    this.#finishedAt = 0;
+    finishedAt = 0;
     this.#finish(ex, true);
-    this.#pipeline.shift();
+    const pipeline = this.#pipeline;
+    if (pipeline.length > 0) {
+      pipeline.shift();
+      if (pipeline.length === 0) this.#releasePipeline();
+    }
     if (ex.close) {
       this.#closeAfterWrite();
       return;

@@ -90,57 +90,69 @@ function familyOf(address: string): "IPv4" | "IPv6" {
   return address.includes(":") ? "IPv6" : "IPv4";
 }
 
+/** What connection info reads its facts from: the connection (a core `Connection`), or any object of this shape. */
+export interface ConnSource {
+  /** The connection's socket: its addresses, and TLS. */
+  readonly socket: {
+    readonly remoteAddress: string;
+    readonly remotePort: number;
+    readonly localAddress: string;
+    readonly localPort: number;
+  } & TlsSource;
+  /** The runtime serving it. */
+  readonly runtime: string;
+  /** The server's WebSockets, for `upgrade` / `publish` / `subscriberCount`. */
+  readonly webSockets?: unknown;
+}
+
 /**
- * Connection info as a small class: five fields per connection, with the
- * nested shapes built only when a handler reads them (idle keep-alive
- * connections are many; their memory is what we save).
+ * Connection info as a small class over its connection: two fields, each
+ * fact read from the connection's socket when a handler asks, the nested
+ * shapes built then too. An idle keep-alive connection keeps this object
+ * (its requests share it), and idle connections are many.
  */
 class ConnectionInfo implements ConnInfo {
-  readonly #remoteAddress: string;
-  readonly #remotePort: number;
-  readonly #localAddress: string;
-  readonly #localPort: number;
-  readonly runtime: string;
-  readonly [CONNECTION_OF]: unknown;
-  readonly #socket: TlsSource | undefined;
-  #tls: TlsInfo | null | undefined;
+  readonly [CONNECTION_OF]: ConnSource;
+  #tls: TlsInfo | null | undefined = undefined;
 
-  constructor(remoteAddress: string, remotePort: number, localAddress: string, localPort: number, runtime: string, owner: unknown, socket?: TlsSource) {
-    this.#socket = socket;
-    this.#remoteAddress = remoteAddress;
-    this.#remotePort = remotePort;
-    this.#localAddress = localAddress;
-    this.#localPort = localPort;
-    this.runtime = runtime;
-    this[CONNECTION_OF] = owner;
+  constructor(source: ConnSource) {
+    this[CONNECTION_OF] = source;
+  }
+
+  get runtime(): string {
+    return this[CONNECTION_OF].runtime;
   }
 
   get protocol(): "http" | "https" {
-    return this.#socket?.encrypted === true ? "https" : "http";
+    return this[CONNECTION_OF].socket.encrypted === true ? "https" : "http";
   }
 
   get tls(): TlsInfo | null {
     if (this.#tls === undefined) {
-      const s = this.#socket;
-      this.#tls = s?.encrypted === true && s.tlsInfo !== undefined ? s.tlsInfo() : null;
+      const s = this[CONNECTION_OF].socket;
+      this.#tls = s.encrypted === true && s.tlsInfo !== undefined ? s.tlsInfo() : null;
     }
     return this.#tls;
   }
 
   get remoteAddr(): NetAddr {
-    return { transport: "tcp", hostname: this.#remoteAddress, port: this.#remotePort };
+    const s = this[CONNECTION_OF].socket;
+    return { transport: "tcp", hostname: s.remoteAddress, port: s.remotePort };
   }
 
   get localAddr(): NetAddr {
-    return { transport: "tcp", hostname: this.#localAddress, port: this.#localPort };
+    const s = this[CONNECTION_OF].socket;
+    return { transport: "tcp", hostname: s.localAddress, port: s.localPort };
   }
 
   requestIP(_request?: Request): SocketAddress {
-    return { address: this.#remoteAddress, port: this.#remotePort, family: familyOf(this.#remoteAddress) };
+    const s = this[CONNECTION_OF].socket;
+    const address = s.remoteAddress;
+    return { address, port: s.remotePort, family: familyOf(address) };
   }
 
   #ws(): WebSocketSide {
-    const ws = (this[CONNECTION_OF] as { webSockets?: WebSocketSide } | null)?.webSockets;
+    const ws = this[CONNECTION_OF].webSockets as WebSocketSide | undefined;
     if (ws === undefined) throw new TypeError("WebSockets need a request served by an anyserve server");
     return ws;
   }
@@ -158,21 +170,13 @@ class ConnectionInfo implements ConnInfo {
   }
 
   get incoming(): ConnInfo["incoming"] {
-    return {
-      socket: { remoteAddress: this.#remoteAddress, remotePort: this.#remotePort, remoteFamily: familyOf(this.#remoteAddress) },
-    };
+    const s = this[CONNECTION_OF].socket;
+    const remoteAddress = s.remoteAddress;
+    return { socket: { remoteAddress, remotePort: s.remotePort, remoteFamily: familyOf(remoteAddress) } };
   }
 }
 
-/** Builds the (per connection, shared by its requests) connection info; `owner` is its connection, `socket` tells TLS apart. */
-export function connInfo(
-  remoteAddress: string,
-  remotePort: number,
-  localAddress: string,
-  localPort: number,
-  runtime: string,
-  owner: unknown = null,
-  socket?: TlsSource,
-): ConnInfo {
-  return new ConnectionInfo(remoteAddress, remotePort, localAddress, localPort, runtime, owner, socket);
+/** The connection info of `source` (made once per connection, shared by its requests). */
+export function connInfo(source: ConnSource): ConnInfo {
+  return new ConnectionInfo(source);
 }

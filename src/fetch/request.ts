@@ -21,13 +21,15 @@ import { forEachField, type RequestHead } from "../http/parser.ts";
 import { latin1 } from "../http/chars.ts";
 
 /**
- * The last URL built on a connection, keyed by the Host and request-target
- * bytes it came from. Requests on one connection mostly repeat both
- * (pipelined benchmarks, polling clients), and comparing a few dozen bytes
- * costs less than decoding and concatenating strings again.
+ * The last URL built for an origin, keyed by the Host and request-target
+ * bytes it came from. Requests mostly repeat both (pipelined benchmarks,
+ * polling clients, one hot route), and comparing a few dozen bytes costs
+ * less than decoding and concatenating strings again. The URL depends only
+ * on those bytes and the origin, so all connections share one per scheme
+ * ({@linkcode sharedUrlCache}) and an idle connection holds none.
  */
 export class UrlCache {
-  /** `http://local-address:port` (`https://` on TLS), for requests without a Host (HTTP/1.0). */
+  /** `http://local-address:port` (`https://` on TLS), for requests without a Host (HTTP/1.0); just the scheme in a shared cache, which such requests never reach. */
   readonly origin: string;
   /** The origin's scheme and `//`: `"https://"` or `"http://"`. */
   readonly #scheme: string;
@@ -75,6 +77,18 @@ export class UrlCache {
     }
     return url;
   }
+}
+
+const HTTP_URLS = new UrlCache("http://");
+const HTTPS_URLS = new UrlCache("https://");
+
+/**
+ * The URL cache for requests that name their host (a Host field, or an
+ * absolute target), which every connection shares: their URL needs no
+ * connection's address. `http://` or `https://` as the connection is.
+ */
+export function sharedUrlCache(encrypted: boolean): UrlCache {
+  return encrypted ? HTTPS_URLS : HTTP_URLS;
 }
 
 function buildUrl(h: RequestHead, fallbackOrigin: string, scheme: string): string {

@@ -1,8 +1,9 @@
 /**
  * Finding the end of a request head across reads, and the headers clock. A
- * connection has one; it keeps the scan's place between reads so a head that
- * trickles in byte by byte costs linear time, and knows since when the head
- * has been arriving (slowloris: `headersTimeoutMs`).
+ * connection whose head is partly in has one (heads that come in one read
+ * share one: see `detach`); it keeps the scan's place between reads so a
+ * head that trickles in byte by byte costs linear time, and knows since when
+ * the head has been arriving (slowloris: `headersTimeoutMs`).
  *
  * @module
  */
@@ -80,9 +81,25 @@ export class HeadReader implements HeadScan {
     return this.#pausedAt !== 0;
   }
 
-  /** Forget a head in progress (the connection stops reading heads). */
-  stop(): void {
+  /**
+   * A reader that carries on this one's incomplete scan and clock, this one
+   * reset: a reader shared by many connections hands over the head that
+   * one of them keeps across reads.
+   */
+  detach(): HeadReader {
+    const r = new HeadReader();
+    r.start = this.start;
+    r.pos = this.pos;
+    r.lineStart = this.lineStart;
+    r.pastRequestLine = this.pastRequestLine;
+    r.error = this.error;
+    r.emptyLines = this.emptyLines;
+    r.#scanning = this.#scanning;
+    r.startedAt = this.startedAt;
+    r.#pausedAt = this.#pausedAt;
     this.#scanning = false;
     this.startedAt = 0;
+    this.#pausedAt = 0;
+    return r;
   }
 }
