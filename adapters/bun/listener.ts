@@ -16,7 +16,7 @@ import { listenNetServer } from "../_node_api/net_listen.ts";
 import { NodeSocket } from "../_node_api/node_socket.ts";
 import { createTlsServer } from "../_node_api/tls_server.ts";
 import { applyUnixMode, prepareUnixPath } from "../_node_api/unix_socket.ts";
-import { BunSocket } from "./socket.ts";
+import { BunSocket, BunTlsSocket } from "./socket.ts";
 import { bun, type BunSocketHandler, type BunTCPListener, type BunTlsOptions } from "./types.ts";
 
 /** ALPN protocol names in the wire format Bun takes (RFC 7301: each name after its length byte). */
@@ -84,12 +84,14 @@ export async function listenBun(options: ListenOptions, onSocket: (socket: Socke
         s.setNoDelay(true);
         if (keepAliveMs > 0) (s as { setKeepAlive?: (on: boolean, ms: number) => boolean }).setKeepAlive?.(true, keepAliveMs);
       }
-      const socket = new BunSocket(s, t !== undefined, unix !== undefined);
-      s.data = socket;
       if (t === undefined) {
+        const socket = new BunSocket(s, false, unix !== undefined);
+        s.data = socket;
         onSocket(socket);
         return;
       }
+      const socket = new BunTlsSocket(s, true, unix !== undefined);
+      s.data = socket;
       // The core gets the socket once the handshake is done; one cut at the timeout never reaches it.
       socket.handshakeTimer = setTimeout(() => {
         socket.handshakeTimer = undefined;
@@ -99,7 +101,7 @@ export async function listenBun(options: ListenOptions, onSocket: (socket: Socke
     },
     handshake(s, _success, authorizationError) {
       const socket = s.data;
-      if (socket === undefined || socket.handshakeTimer === undefined) return;
+      if (!(socket instanceof BunTlsSocket) || socket.handshakeTimer === undefined) return;
       clearTimeout(socket.handshakeTimer);
       socket.handshakeTimer = undefined;
       socket.authorized = authorizationError === null;
@@ -114,7 +116,7 @@ export async function listenBun(options: ListenOptions, onSocket: (socket: Socke
     end: (s) => s.data.onEnd(),
     close: (s) => {
       const socket = s.data;
-      if (socket?.handshakeTimer !== undefined) {
+      if (socket instanceof BunTlsSocket && socket.handshakeTimer !== undefined) {
         clearTimeout(socket.handshakeTimer);
         socket.handshakeTimer = undefined;
       }

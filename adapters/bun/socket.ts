@@ -22,6 +22,23 @@ const EVENTS_NOT_STARTED: SocketEvents = {
 /** A peer FIN that arrived while paused or before start: delivered after the held data. */
 const HELD_END = null;
 
+// BunSocket's flags.
+const STARTED = 1;
+/** `write()` returned false: the core waits for `drain`. */
+const NEED_DRAIN = 2;
+/** The core paused reading. */
+const PAUSED = 4;
+/** Bun's socket itself is paused (a read arrived while we were). */
+const SOCKET_PAUSED = 8;
+const CLOSED = 16;
+/** `close` went to the core (or will, at `start()`). */
+const CLOSE_DELIVERED = 32;
+/** `end()` was called: FIN once the tail is out. */
+const ENDING = 64;
+const ENCRYPTED = 128;
+/** Accepted on a Unix socket. */
+const UNIX = 256;
+
 /**
  * One Bun TCP socket. Bun's `write()` takes what the kernel accepts and
  * returns that count, buffering nothing: the unsent tail is kept here, in
@@ -42,29 +59,21 @@ const HELD_END = null;
 export class BunSocket implements Socket {
   #s: BunSocket_;
   #events: SocketEvents = EVENTS_NOT_STARTED;
-  #started = false;
   /**
    * The unsent tail, in order; null when empty. This and `#held` are made
-   * on first use: an idle connection holds neither (two arrays of the
-   * ~1.4 KB of heap an idle connection held, 3,000 idle connections).
+   * on first use: an idle connection holds neither.
    */
   #tail: Uint8Array[] | null = null;
-  #needDrain = false;
-  #paused = false;
   /** Data (and `HELD_END` for a FIN) that came while paused or before start. */
   #held: (Uint8Array | typeof HELD_END)[] | null = null;
-  #closed = false;
-  #closeDelivered = false;
-  #ending = false;
-  readonly remoteAddress: string;
+  /**
+   * The booleans, as bits of one number (see `STARTED` ...): an idle
+   * connection is mostly its objects' fields, and JavaScriptCore gives each
+   * field 8 bytes.
+   */
+  #flags: number;
+  /** Kept: Bun's `remotePort` reads `undefined` once the socket closed (its addresses do not). */
   readonly remotePort: number;
-  readonly localAddress: string;
-  readonly localPort: number;
-  readonly encrypted: boolean;
-  /** TLS: the listener's handshake timer, until the handshake is done. */
-  handshakeTimer: ReturnType<typeof setTimeout> | undefined;
-  /** TLS: whether the client's certificate verified (set at handshake). */
-  authorized = false;
 
   /**
    * @param s Bun's socket
@@ -73,11 +82,30 @@ export class BunSocket implements Socket {
    */
   constructor(s: BunSocket_, encrypted = false, unix = false) {
     this.#s = s;
-    this.encrypted = encrypted;
-    this.remoteAddress = unix ? "" : (s.remoteAddress ?? "");
+    this.#flags = (encrypted ? ENCRYPTED : 0) | (unix ? UNIX : 0);
     this.remotePort = unix ? 0 : (s.remotePort ?? 0);
-    this.localAddress = unix ? "localhost" : (s.localAddress ?? "");
-    this.localPort = unix ? 0 : (s.localPort ?? 0);
+  }
+
+  /** Read from Bun's socket when asked (a string each time), not kept: most requests never ask. */
+  get remoteAddress(): string {
+    return (this.#flags & UNIX) !== 0 ? "" : (this.#s.remoteAddress ?? "");
+  }
+
+  get localAddress(): string {
+    return (this.#flags & UNIX) !== 0 ? "localhost" : (this.#s.localAddress ?? "");
+  }
+
+  get localPort(): number {
+    return (this.#flags & UNIX) !== 0 ? 0 : (this.#s.localPort ?? 0);
+  }
+
+  get encrypted(): boolean {
+    return (this.#flags & ENCRYPTED) !== 0;
+  }
+
+  /** Whether the client's certificate verified (TLS: see {@linkcode BunTlsSocket}). */
+  protected peerAuthorized(): boolean {
+    return false;
   }
 
   tlsInfo(): TlsInfo {
@@ -88,7 +116,7 @@ export class BunSocket implements Socket {
       protocol: s.getTLSVersion?.() ?? null,
       alpnProtocol: typeof alpn === "string" ? alpn : null,
       serverName: s.getServername?.() || null,
-      authorized: this.authorized,
+      authorized: this.peerAuthorized(),
       peerCertificate: x509 !== undefined
         ? {
           subject: oneLineName(x509.subject),
@@ -107,18 +135,18 @@ export class BunSocket implements Socket {
   }
 
   start(events: SocketEvents): void {
-    if (this.#started) throw new Error("Socket.start() called twice");
-    this.#started = true;
+    if ((this.#flags & STARTED) !== 0) throw new Error("Socket.start() called twice");
+    this.#flags |= STARTED;
     this.#events = events;
-    if (this.#held !== null && !this.#paused) queueMicrotask(() => this.#deliverHeld());
-    if (this.#closed && this.#closeDelivered) queueMicrotask(() => events.close());
+    if (this.#held !== null && (this.#flags & PAUSED) === 0) queueMicrotask(() => this.#deliverHeld());
+    if ((this.#flags & (CLOSED | CLOSE_DELIVERED)) === (CLOSED | CLOSE_DELIVERED)) queueMicrotask(() => events.close());
   }
 
   write(bytes: Uint8Array): boolean {
-    if (this.#closed || this.#ending) return false;
+    if ((this.#flags & (CLOSED | ENDING)) !== 0) return false;
     if (this.#tail !== null) {
       this.#tail.push(bytes);
-      this.#needDrain = true;
+      this.#flags |= NEED_DRAIN;
       return false;
     }
     if (bytes.length === 0) return true;
@@ -131,7 +159,7 @@ export class BunSocket implements Socket {
       return false;
     }
     this.#tail = [n === 0 ? bytes : bytes.subarray(n)];
-    this.#needDrain = true;
+    this.#flags |= NEED_DRAIN;
     return false;
   }
 
@@ -141,25 +169,23 @@ export class BunSocket implements Socket {
    * Bun socket reports no FIN; its reset it does report).
    */
   pause(): void {
-    if (this.#paused) return;
-    this.#paused = true;
-    if (!this.#closed && this.#held !== null) this.#pauseSocket();
+    if ((this.#flags & PAUSED) !== 0) return;
+    this.#flags |= PAUSED;
+    if ((this.#flags & CLOSED) === 0 && this.#held !== null) this.#pauseSocket();
   }
 
-  #socketPaused = false;
-
   #pauseSocket(): void {
-    if (this.#socketPaused) return;
-    this.#socketPaused = true;
+    if ((this.#flags & SOCKET_PAUSED) !== 0) return;
+    this.#flags |= SOCKET_PAUSED;
     this.#s.pause();
   }
 
   resume(): void {
-    if (!this.#paused) return;
-    this.#paused = false;
-    if (this.#closed) return;
-    if (this.#socketPaused) {
-      this.#socketPaused = false;
+    if ((this.#flags & PAUSED) === 0) return;
+    this.#flags &= ~PAUSED;
+    if ((this.#flags & CLOSED) !== 0) return;
+    if ((this.#flags & SOCKET_PAUSED) !== 0) {
+      this.#flags &= ~SOCKET_PAUSED;
       this.#s.resume();
     }
     // Never deliver from inside resume(): the core may be mid-update.
@@ -167,14 +193,14 @@ export class BunSocket implements Socket {
   }
 
   end(): void {
-    if (this.#closed || this.#ending) return;
-    this.#ending = true;
+    if ((this.#flags & (CLOSED | ENDING)) !== 0) return;
+    this.#flags |= ENDING;
     if (this.#tail === null) this.#s.shutdown();
   }
 
   destroy(): void {
-    if (this.#closed) return;
-    this.#closed = true;
+    if ((this.#flags & CLOSED) !== 0) return;
+    this.#flags |= CLOSED;
     this.#tail = null;
     this.#held = null;
     this.#s.terminate(); // runs onClose synchronously; it defers the event
@@ -184,7 +210,7 @@ export class BunSocket implements Socket {
   #deliverHeld(): void {
     const held = this.#held;
     if (held === null) return;
-    while (held.length > 0 && !this.#paused && !this.#closed && this.#started) {
+    while (held.length > 0 && (this.#flags & (PAUSED | CLOSED | STARTED)) === STARTED) {
       const item = held.shift()!;
       if (item === HELD_END) this.#events.end();
       else this.#events.data(item);
@@ -195,7 +221,7 @@ export class BunSocket implements Socket {
 
   /** Bun: the kernel can take more. Send the tail, then tell the core. */
   onDrain(): void {
-    if (this.#closed) return;
+    if ((this.#flags & CLOSED) !== 0) return;
     const tail = this.#tail;
     if (tail !== null) {
       while (tail.length > 0) {
@@ -213,45 +239,57 @@ export class BunSocket implements Socket {
       }
       this.#tail = null;
     }
-    if (this.#ending) {
+    if ((this.#flags & ENDING) !== 0) {
       this.#s.shutdown();
       return;
     }
-    if (this.#needDrain) {
-      this.#needDrain = false;
+    if ((this.#flags & NEED_DRAIN) !== 0) {
+      this.#flags &= ~NEED_DRAIN;
       this.#events.drain();
     }
   }
 
   onData(bytes: Uint8Array): void {
-    if (this.#closed) return;
-    if (this.#paused || !this.#started || this.#held !== null) {
+    if ((this.#flags & CLOSED) !== 0) return;
+    if ((this.#flags & PAUSED) !== 0 || (this.#flags & STARTED) === 0 || this.#held !== null) {
       (this.#held ??= []).push(bytes);
-      if (this.#paused) this.#pauseSocket();
+      if ((this.#flags & PAUSED) !== 0) this.#pauseSocket();
     } else this.#events.data(bytes);
   }
 
   onEnd(): void {
-    if (this.#closed) return;
+    if ((this.#flags & CLOSED) !== 0) return;
     // A FIN behind nothing held is delivered even while paused: the peer
     // left, and the core must know now, not at resume().
-    if (!this.#started || this.#held !== null) (this.#held ??= []).push(HELD_END);
+    if ((this.#flags & STARTED) === 0 || this.#held !== null) (this.#held ??= []).push(HELD_END);
     else this.#events.end();
   }
 
   onError(): void {
     // Never thrown: the socket is cut, and `close` follows.
-    if (!this.#closed) this.destroy();
+    if ((this.#flags & CLOSED) === 0) this.destroy();
   }
 
   onClose(): void {
-    this.#closed = true;
-    if (this.#closeDelivered) return;
-    this.#closeDelivered = true;
+    this.#flags |= CLOSED;
+    if ((this.#flags & CLOSE_DELIVERED) !== 0) return;
+    this.#flags |= CLOSE_DELIVERED;
     this.#tail = null;
     this.#held = null;
-    if (!this.#started) return; // start() delivers it
+    if ((this.#flags & STARTED) === 0) return; // start() delivers it
     const events = this.#events;
     queueMicrotask(() => events.close());
+  }
+}
+
+/** A TLS socket: the handshake's timer and outcome, which the listener sets. */
+export class BunTlsSocket extends BunSocket {
+  /** The listener's handshake timer, until the handshake is done. */
+  handshakeTimer: ReturnType<typeof setTimeout> | undefined = undefined;
+  /** Whether the client's certificate verified (set at handshake). */
+  authorized = false;
+
+  protected override peerAuthorized(): boolean {
+    return this.authorized;
   }
 }
