@@ -41,12 +41,14 @@ const EVENTS_NOT_STARTED: SocketEvents = { data() {}, drain() {}, end() {}, clos
 /**
  * Read buffer sizes: small while requests are small, grown while reads fill
  * it. An idle connection holds its buffer in the pending read, so the
- * minimum is most of what idle connections cost in JS memory: 1 KiB holds
- * a typical API or curl request head in one read (a browser head with
- * cookies may take one read more on a new connection; the buffer then
- * grows and stays grown while heads are that large).
+ * minimum is much of what an idle connection costs: 256 bytes hold an API,
+ * curl or load-generator request head in one read. A browser's head (often
+ * 400 to 800 bytes) takes one or two reads more on a new connection; the
+ * buffer doubles on each full read and stays grown while heads are that
+ * large. (1 KiB here measured 0.75 KiB more per idle connection, 10,000
+ * connections, `bench/mem_idle.ts`.)
  */
-const MIN_READ_BYTES = 1024;
+const MIN_READ_BYTES = 256;
 const MAX_READ_BYTES = 64 * 1024;
 /**
  * Small reads in a row before the buffer halves: more than the one small
@@ -87,10 +89,8 @@ export class DenoSocket implements Socket {
   #writing = false;
   #needDrain = false;
   #endAfterWrites = false;
-  readonly remoteAddress: string;
-  readonly remotePort: number;
-  readonly localAddress: string;
-  readonly localPort: number;
+  /** A Unix socket's connection (its addresses are then `localhost` and empty). */
+  readonly #unix: boolean;
   /** Turn TCP keep-alive on at start (Deno takes no idle time: the OS default applies). */
   keepAlive = false;
   readonly encrypted: boolean;
@@ -105,10 +105,24 @@ export class DenoSocket implements Socket {
     this.#conn = conn;
     this.encrypted = alpn !== null;
     this.#alpn = alpn;
-    this.remoteAddress = unix ? "" : conn.remoteAddr.hostname;
-    this.remotePort = unix ? 0 : conn.remoteAddr.port;
-    this.localAddress = unix ? "localhost" : conn.localAddr.hostname;
-    this.localPort = unix ? 0 : conn.localAddr.port;
+    this.#unix = unix;
+  }
+
+  // Read from the Deno.Conn's own address objects (made once at accept, kept after close), not copied.
+  get remoteAddress(): string {
+    return this.#unix ? "" : this.#conn.remoteAddr.hostname;
+  }
+
+  get remotePort(): number {
+    return this.#unix ? 0 : this.#conn.remoteAddr.port;
+  }
+
+  get localAddress(): string {
+    return this.#unix ? "localhost" : this.#conn.localAddr.hostname;
+  }
+
+  get localPort(): number {
+    return this.#unix ? 0 : this.#conn.localAddr.port;
   }
 
   /** What Deno reports of a handshake: the ALPN protocol only (no version, SNI name or client certificate). */

@@ -4,7 +4,7 @@ import { readFileSync } from "node:fs";
 
 declare const Deno: { env: { get(k: string): string | undefined } } | undefined;
 
-function readEnv(name: string): string | undefined {
+export function readEnv(name: string): string | undefined {
   if (typeof Deno !== "undefined") return Deno.env.get(name);
   // Node and Bun
   return (globalThis as { process?: { env: Record<string, string | undefined> } }).process?.env[name];

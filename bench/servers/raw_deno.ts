@@ -1,6 +1,10 @@
 // Raw Deno.listen ceiling: count request terminators per read, answer with that many canned responses.
+// RAW_READ_BYTES sets its read buffer (default 64 KiB): bench/mem_idle.ts measures the floor of an idle
+// Deno connection with it set small, as anyserve's own read buffer is (1 KiB at most while idle).
 import { Counter, responses } from "./raw_common.ts";
-import { hostname, port } from "./env.ts";
+import { hostname, port, readEnv } from "./env.ts";
+
+const READ_BYTES = Number(readEnv("RAW_READ_BYTES") ?? 64 * 1024);
 
 interface Conn {
   read(p: Uint8Array): Promise<number | null>;
@@ -14,7 +18,7 @@ declare const Deno: {
 
 async function handle(conn: Conn): Promise<void> {
   const counter = new Counter();
-  const buf = new Uint8Array(64 * 1024);
+  const buf = new Uint8Array(READ_BYTES);
   try {
     conn.setNoDelay?.(true);
     for (;;) {
