@@ -251,6 +251,36 @@ export function defineServerSuite(runtime: string, servePlain: ServeFn, transpor
         assert.equal(parseResponses(text)[0].body, `${scheme}://example.com:8080/url?x=1`);
       });
 
+      it("keeps each connection's partial head and URL apart while many arrive in pieces at once", async () => {
+        // Heads split mid-line and mid-field, pipelined behind a whole one, on
+        // connections whose pieces interleave: every head waits on its own
+        // connection, and every URL is its own Host's and target's.
+        const conns = Array.from({ length: 6 }, (_, n) => {
+          const first = `GET /url?c=${n}&r=1 HTTP/1.1\r\nHost: h${n}.test\r\n\r\n`;
+          const second = `GET /url?c=${n}&r=2 HTTP/1.1\r\nHost: h${n}.test:81\r\nX-Pad: ${"p".repeat(n * 40)}\r\nConnection: close\r\n\r\n`;
+          const all = first + second;
+          // Connection n cuts its bytes at different places: inside the request line,
+          // inside a field, between the two requests, just before the blank line.
+          const cuts = [3 + n, first.length - 2 - n, first.length + 7, all.length - 1].filter((c, i, a) => c > 0 && c < all.length && a.indexOf(c) === i).sort((x, y) => x - y);
+          const pieces: string[] = [];
+          let at = 0;
+          for (const c of cuts) {
+            pieces.push(all.slice(at, c));
+            at = c;
+          }
+          pieces.push(all.slice(at));
+          return rawRequest(port, all, { pieces, pieceDelayMs: 3 + (n % 3) });
+        });
+        // An HTTP/1.0 request without Host meanwhile: its URL's origin is the local address.
+        const bare = rawRequest(port, "GET /url?c=bare HTTP/1.0\r\n\r\n");
+        const results = await Promise.all(conns);
+        results.forEach(({ text }, n) => {
+          const rs = parseResponses(text);
+          assert.deepEqual(rs.map((r) => r.body), [`${scheme}://h${n}.test/url?c=${n}&r=1`, `${scheme}://h${n}.test:81/url?c=${n}&r=2`], `connection ${n}`);
+        });
+        assert.equal(parseResponses((await bare).text)[0].body, `${scheme}://127.0.0.1:${port}/url?c=bare`);
+      });
+
       it("gives the URL a Request would: dot segments, percent-encoding, host case, default port", async () => {
         const echo = serve({ fetch: (req) => new Response(req.url), port: 0, hostname: "127.0.0.1" });
         await echo.ready;
