@@ -72,8 +72,24 @@ function makeApp(events: string[]) {
   app.get("/empty", (c) => c.body(null, 204));
   app.get("/bye", (c) => c.text("bye", 200, { connection: "close" }));
   app.get("/env", (c) => {
-    const env = c.env as { remoteAddr: { hostname: string; port: number }; requestIP(r: Request): { address: string } };
-    return c.json({ hostname: env.remoteAddr.hostname, port: env.remoteAddr.port, ip: env.requestIP(c.req.raw).address });
+    const env = c.env as {
+      remoteAddr: { hostname: string; port: number };
+      localAddr: { hostname: string; port: number };
+      requestIP(r: Request): { address: string; port: number };
+      incoming: { socket: { remoteAddress: string; remotePort: number; remoteFamily: string } };
+      runtime: string;
+      protocol: string;
+    };
+    return c.json({
+      hostname: env.remoteAddr.hostname,
+      port: env.remoteAddr.port,
+      ip: env.requestIP(c.req.raw).address,
+      ipPort: env.requestIP(c.req.raw).port,
+      incoming: env.incoming.socket,
+      local: env.localAddr,
+      runtime: env.runtime,
+      protocol: env.protocol,
+    });
   });
   app.get("/conninfo", (c) => {
     // Hono's own helpers, unchanged: Deno's reads c.env.remoteAddr, Bun's calls c.env.requestIP().
@@ -227,10 +243,25 @@ export function defineServerSuite(runtime: string, servePlain: ServeFn, transpor
 
       it("gives the handler connection info in env", async () => {
         const r = await fetch(`${base}/env`);
-        const j = await r.json() as { hostname: string; port: number; ip: string };
+        const j = await r.json() as {
+          hostname: string;
+          port: number;
+          ip: string;
+          ipPort: number;
+          incoming: { remoteAddress: string; remotePort: number; remoteFamily: string };
+          local: { hostname: string; port: number };
+          runtime: string;
+          protocol: string;
+        };
         assert.equal(j.hostname, "127.0.0.1");
         assert.equal(j.ip, "127.0.0.1");
         assert.ok(j.port > 0);
+        // Every shape reads the same socket.
+        assert.equal(j.ipPort, j.port);
+        assert.deepEqual(j.incoming, { remoteAddress: "127.0.0.1", remotePort: j.port, remoteFamily: "IPv4" });
+        assert.deepEqual(j.local, { transport: "tcp", hostname: "127.0.0.1", port });
+        assert.equal(j.runtime, runtime.split(" ")[0]);
+        assert.equal(j.protocol, scheme);
       });
 
       it("works with Hono's getConnInfo helpers for Deno and Bun", async () => {
