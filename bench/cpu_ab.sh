@@ -8,7 +8,8 @@
 # Args: <runtime: node|bun|deno> <server file>... (each file is one variant; a file in another
 # checkout runs that checkout's code, since the servers import ../../mod.ts).
 # Env: REPS (default 3), DURATION (5 s), CONNS (64), SCENARIO (ka | pipe | user | post; ka),
-#      DEPTH (16), SERVER_CPU / CLIENT_CPU (1 / 0), PORT (3990).
+#      DEPTH (16), SERVER_CPU / CLIENT_CPU (1 / 0), PORT (3990), WRK_OUT (a folder: keep each
+#      measurement's wrk output there as <variant>.<repetition>.txt, for the whole latency spread).
 #
 # For each repetition, each variant in turn (A, B, A, B, ...): start it pinned to SERVER_CPU,
 # warm up 2 s, read utime+stime of the server from /proc/PID/stat, run wrk pinned to CLIENT_CPU,
@@ -73,6 +74,7 @@ for ((r = 0; r < REPS; r++)); do
     rps=$(awk '/^Requests\/sec:/ { printf "%.0f", $2 }' "$TMP/wrk")
     p99=$(awk '$1 == "99%" { print $2 }' "$TMP/wrk")
     errs=$(grep -cE '^ *(Non-2xx|Socket errors)' "$TMP/wrk")
+    [[ -n "${WRK_OUT:-}" ]] && mkdir -p "$WRK_OUT" && cp "$TMP/wrk" "$WRK_OUT/$v.$r.txt"
     us=$(awk -v c="$((c1 - c0))" -v hz="$HZ" -v n="${reqs:-0}" 'BEGIN { if (n > 0) printf "%.2f", c / hz * 1e6 / n; else print "nan" }')
     printf '%s\t%d\t%s\t%s\t%s\t%s\t%s\t%s\n' "$v" "$r" "$us" "$rps" "$p99" "$hwm" "$errs/${other}%" "$f" | tee -a "$TMP/all" >&2
     v=$((v + 1))
