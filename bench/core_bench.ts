@@ -48,6 +48,7 @@ if ((globalThis as { Deno?: unknown }).Deno) {
   const deno = (await import("../adapters/deno.ts")).denoTransport;
   if (deno.staticBody) transport.staticBody = deno.staticBody;
   if (deno.makeRequest) transport.makeRequest = deno.makeRequest;
+  if (deno.responseFields) transport.responseFields = deno.responseFields;
 }
 if ((globalThis as { Bun?: unknown }).Bun) {
   const bun = (await import("../adapters/bun.ts")).bunTransport;
