@@ -1,5 +1,6 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
+import { ErrorCode } from "./errors.ts";
 import { HEAD_ERROR, HEAD_INCOMPLETE, HeadReader } from "./head_reader.ts";
 
 const LIMITS = { maxHeaderBytes: 8192, maxHeaderCount: 100, maxRequestTargetBytes: 4096 };
@@ -52,14 +53,22 @@ describe("HeadReader.detach", () => {
     assert.equal(own.startedAt, 2000);
   });
 
-  it("carries the byte count, so a head over the limit past the cut is refused", () => {
-    const small = { ...LIMITS, maxHeaderBytes: 40 };
+  it("counts the bytes before the hand-over against the limit, as one reader does", () => {
+    // 88 bytes cut at 30: the 58 after the cut fit in 70, the whole head does not.
     const all = bytes(HEAD);
-    const shared = new HeadReader();
-    assert.equal(shared.find(all.subarray(0, 30), 0, 30, 1, small), HEAD_INCOMPLETE);
-    const own = shared.detach();
-    own.keep(all.subarray(0, 30), 30);
-    assert.equal(own.find(all, 0, all.length, 2, small), HEAD_ERROR);
-    assert.notEqual(own.error, 0);
+    const feed = (limit: number) => {
+      const shared = new HeadReader();
+      assert.equal(shared.find(all.subarray(0, 30), 0, 30, 1, { ...LIMITS, maxHeaderBytes: limit }), HEAD_INCOMPLETE);
+      const own = shared.detach();
+      const kept = own.keep(all.subarray(0, 30), 30)!;
+      const buf = new Uint8Array(kept.length + all.length - 30);
+      buf.set(kept, 0);
+      buf.set(all.subarray(30), kept.length);
+      return { end: own.find(buf, 0, buf.length, 2, { ...LIMITS, maxHeaderBytes: limit }), own };
+    };
+    const refused = feed(70);
+    assert.equal(refused.end, HEAD_ERROR);
+    assert.equal(refused.own.error, ErrorCode.HEADERS_TOO_LARGE);
+    assert.equal(feed(100).end, HEAD.length);
   });
 });
