@@ -113,21 +113,33 @@ export class OutBuffer {
 /** The builder every connection serializes into during a flush. */
 export const scratch: OutBuffer = new OutBuffer();
 
-const STATUS_LINES: string[] = [];
+const STATUS_LINES: Uint8Array[] = [];
 
 /**
- * `HTTP/1.1 <status> <reason>\r\n`, cached per status code. A reason phrase
- * with a character that is not a reason-phrase byte (Bun's `Response` takes
- * any `statusText`, and only the low byte of each character would be
- * written) is replaced by the standard one. Returns `""` for a status that
- * is not three digits (a duck-typed response's): the response is invalid.
+ * Appends `HTTP/1.1 <status> <reason>\r\n`, the standard ones from bytes
+ * made once per status code. A reason phrase with a character that is not a
+ * reason-phrase byte (Bun's `Response` takes any `statusText`, and only the
+ * low byte of each character would be written) is replaced by the standard
+ * one. Appends nothing and returns false for a status that is not three
+ * digits (a duck-typed response's): the response is invalid.
  */
-export function statusLine(status: number, statusText: string): string {
-  if (!(status >= 100 && status <= 999 && status % 1 === 0)) return "";
+export function writeStatusLine(out: OutBuffer, status: number, statusText: string): boolean {
+  if (!(status >= 100 && status <= 999 && status % 1 === 0)) return false;
   if (statusText !== "" && statusText !== REASON[status] && isReasonPhrase(statusText)) {
-    return `HTTP/1.1 ${status} ${statusText}\r\n`;
+    out.latin1(`HTTP/1.1 ${status} ${statusText}\r\n`);
+  } else {
+    let line = STATUS_LINES[status];
+    if (line === undefined) STATUS_LINES[status] = line = latin1Bytes(`HTTP/1.1 ${status} ${REASON[status] ?? ""}\r\n`);
+    out.bytes(line);
   }
-  return (STATUS_LINES[status] ??= `HTTP/1.1 ${status} ${REASON[status] ?? ""}\r\n`);
+  return true;
+}
+
+/** A string whose code units are all below 256, one byte each. */
+export function latin1Bytes(s: string): Uint8Array {
+  const bytes = new Uint8Array(s.length);
+  for (let i = 0; i < s.length; i++) bytes[i] = s.charCodeAt(i);
+  return bytes;
 }
 
 const INVALID_BODY = "Internal Server Error: the response had an invalid status or header field\n";
