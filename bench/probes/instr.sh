@@ -41,6 +41,8 @@ for FILE in "$@"; do
     node) cmd=("$(readlink -f "$BIN/node")" ${PROFILE:+--perf-basic-prof} "$FILE") ;;
     *) echo "runtime must be node, deno or bun" >&2; exit 1 ;;
   esac
+  # A server already on PORT (another run of this probe) would take the load and the count.
+  if (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; then echo "port $PORT is in use: set PORT" >&2; exit 1; fi
   # --smc-check: the JIT rewrites code it already ran.
   PORT=$PORT valgrind --tool=callgrind --smc-check=all-non-file "${extra[@]}" \
     --callgrind-out-file="$DIR/cg.%p" "${cmd[@]}" >"$DIR/server.log" 2>&1 &
