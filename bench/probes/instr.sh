@@ -35,10 +35,11 @@ extra=()
 [[ -n "$PROFILE" ]] && extra=(--dump-instr=yes)
 for FILE in "$@"; do
   case $RT in
-    deno) cmd=("$(readlink -f "$BIN/deno")" run -A ${PROFILE:+--v8-flags=--perf-basic-prof} "$FILE") ;;
+    # (--perf-basic-prof also writes V8's log: into $DIR, not the current folder.)
+    deno) cmd=("$(readlink -f "$BIN/deno")" run -A ${PROFILE:+"--v8-flags=--perf-basic-prof,--logfile=$DIR/v8.log,--no-logfile-per-isolate"} "$FILE") ;;
     bun) [[ -z "$PROFILE" ]] || { echo "PROFILE=1 needs V8's perf map: Deno or Node" >&2; exit 1; }
       cmd=("$(readlink -f "$BIN/bun")" "$FILE") ;;
-    node) cmd=("$(readlink -f "$BIN/node")" ${PROFILE:+--perf-basic-prof} "$FILE") ;;
+    node) cmd=("$(readlink -f "$BIN/node")" ${PROFILE:+--perf-basic-prof "--logfile=$DIR/v8.log" --no-logfile-per-isolate} "$FILE") ;;
     *) echo "runtime must be node, deno or bun" >&2; exit 1 ;;
   esac
   # A server already on PORT (another run of this probe) would take the load and the count.
