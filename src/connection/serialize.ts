@@ -6,8 +6,8 @@
  * @module
  */
 
-import { CR, fieldNameKind, isFieldValue, LF, NAME_INVALID, NAME_LOWER } from "../http/chars.ts";
-import { chunkHeader, INVALID_RESPONSE, latin1Bytes, type OutBuffer, writeStatusLine } from "../http/writer.ts";
+import { CR, fieldNameKind, isFieldValue, latin1Bytes, LF, NAME_INVALID, NAME_LOWER } from "../http/chars.ts";
+import { chunkHeader, INVALID_RESPONSE, type OutBuffer, writeStatusLine } from "../http/writer.ts";
 import type { Exchange } from "./exchange.ts";
 
 /** The last chunk of a chunked body, with no trailers. */

@@ -112,6 +112,13 @@ export const LOWER: Uint8Array = (() => {
   return t;
 })();
 
+/** A string whose code units are all below 256, one byte each. */
+export function latin1Bytes(s: string): Uint8Array {
+  const bytes = new Uint8Array(s.length);
+  for (let i = 0; i < s.length; i++) bytes[i] = s.charCodeAt(i);
+  return bytes;
+}
+
 /**
  * Decodes bytes as ISO-8859-1 (each byte one UTF-16 code unit), which is how
  * the Fetch standard turns header bytes into a ByteString.

@@ -5,6 +5,8 @@
  * @module
  */
 
+import { latin1Bytes } from "./chars.ts";
+
 let second = -1;
 let line: Uint8Array = new Uint8Array(0);
 
@@ -14,10 +16,7 @@ export function dateLine(): Uint8Array {
   const s = Math.floor(now / 1000);
   if (s !== second) {
     second = s;
-    const text = `Date: ${new Date(now).toUTCString()}\r\n`;
-    const bytes = new Uint8Array(text.length);
-    for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i);
-    line = bytes;
+    line = latin1Bytes(`Date: ${new Date(now).toUTCString()}\r\n`);
   }
   return line;
 }

@@ -14,7 +14,7 @@
  * @module
  */
 
-import { isReasonPhrase } from "./chars.ts";
+import { isReasonPhrase, latin1Bytes } from "./chars.ts";
 import { type ErrorResponse, REASON } from "./errors.ts";
 
 const SLAB_BYTES = 64 * 1024;
@@ -133,13 +133,6 @@ export function writeStatusLine(out: OutBuffer, status: number, statusText: stri
     out.bytes(line);
   }
   return true;
-}
-
-/** A string whose code units are all below 256, one byte each. */
-export function latin1Bytes(s: string): Uint8Array {
-  const bytes = new Uint8Array(s.length);
-  for (let i = 0; i < s.length; i++) bytes[i] = s.charCodeAt(i);
-  return bytes;
 }
 
 const INVALID_BODY = "Internal Server Error: the response had an invalid status or header field\n";
