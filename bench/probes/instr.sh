@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # Instructions per keep-alive request, counted by valgrind (callgrind), not timed: the same build
-# and load give the same count within about 0.1% whatever else the machine is doing, where a
-# timed A/B moves by several percent here. It is how to tell apart changes worth 1-3%.
+# and load give the same count within about 0.1% whatever else the machine is doing (Deno.serve:
+# 13,371-13,379 in four windows; a window where a major collection falls jumps by up to a third),
+# where a timed A/B moves by several percent here. It is how to tell apart changes worth 1-3%.
 #
 #   bash bench/probes/instr.sh deno bench/servers/anyserve.ts bench/servers/raw_deno.ts
 #   bash bench/probes/instr.sh bun  /tmp/base/bench/servers/anyserve_light.ts bench/servers/anyserve_light.ts
 #
-# For each server: start it under callgrind, send WARM requests (the JIT settles: the count per
-# request falls for the first ~30,000 and then holds), then WINDOWS windows of COUNT requests,
+# For each server: start it under callgrind, send WARM requests (the count per request falls while
+# the JIT tiers up: about 30,000 requests on Deno and Bun; on Node it still fell 11% from one
+# window to the next after 60,000), then WINDOWS windows of COUNT requests,
 # zeroing callgrind's counters before each and dumping them after; prints each window's
 # instructions per request. Counts are user-space instructions of all the server's threads
 # (JavaScript, the runtime, libc); the kernel's side of each read and write is not in them, and
