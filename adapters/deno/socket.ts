@@ -35,6 +35,38 @@ function copyOut(src: Uint8Array, n: number): Uint8Array {
   return new Uint8Array(slab.buffer, at, n);
 }
 
+/**
+ * Deno's read op, called directly. `Deno.Conn#read` wraps the op in an
+ * async function that also adds its promise to a Set (for `unref()`) and
+ * deletes it again: a second promise, an await and a Set entry made and
+ * dropped on every read, about half a KiB of garbage a keep-alive request
+ * (Deno 2.9, sampling heap profiler: `bench/RESULTS.md`). The op is
+ * `Deno[Deno.internal].core.read(rid, buffer)`, resolving to the count read
+ * and 0 at EOF; the rid is under `core.internalRidSymbol` on each
+ * connection. Where any of it is missing, connections read through
+ * `conn.read` as before (`readOp` is then null, or a connection's rid is not
+ * a number).
+ */
+interface DenoCore {
+  read(rid: number, buffer: Uint8Array): Promise<number>;
+  internalRidSymbol: symbol;
+}
+const readOp: DenoCore | null = (() => {
+  try {
+    const d = (globalThis as { Deno?: Record<symbol, { core?: Partial<DenoCore> } | undefined> & { internal?: symbol } }).Deno;
+    const core = d?.internal === undefined ? undefined : d[d.internal]?.core;
+    return typeof core?.read === "function" && typeof core.internalRidSymbol === "symbol" ? core as DenoCore : null;
+  } catch {
+    return null;
+  }
+})();
+
+/**
+ * Whether sockets started from now on call the read op directly (where this
+ * Deno has it). Tests turn it off to run the `conn.read` path on real sockets.
+ */
+export const directReads = { enabled: true };
+
 const EMPTY_BYTES = new Uint8Array(0);
 const EVENTS_NOT_STARTED: SocketEvents = { data() {}, drain() {}, end() {}, close() {} };
 
@@ -87,6 +119,10 @@ export class DenoSocket implements Socket {
   #queue: Uint8Array[] | null = null;
   #queuedBytes = 0;
   #writing = false;
+  /** The write in flight, while one is. */
+  #inFlight: Uint8Array = EMPTY_BYTES;
+  #onWritten: ((n: number) => void) | null = null;
+  #onWriteFailed: (() => void) | null = null;
   #needDrain = false;
   #endAfterWrites = false;
   /** A Unix socket's connection (its addresses are then `localhost` and empty). */
@@ -148,14 +184,18 @@ export class DenoSocket implements Socket {
     let buf = new Uint8Array(this.#readSize);
     /** Reads in a row that used under an eighth of the buffer. */
     let small = 0;
+    const conn = this.#conn;
+    const rid = readOp === null || !directReads.enabled ? undefined : (conn as unknown as Record<symbol, unknown>)[readOp.internalRidSymbol];
+    const op = typeof rid === "number" ? readOp : null;
     try {
       // While paused the loop keeps one read outstanding as long as nothing
       // is held: a peer that leaves (FIN, RST) is noticed at once, not at
       // resume(). What that read brings is held, and the loop stops.
       while (!this.#closed && !this.#readEnded && this.#held === null) {
-        const n = await this.#conn.read(buf);
+        // The buffer is never empty, so 0 (the op's EOF) and null (conn.read's) both mean the peer's FIN.
+        const n = op !== null ? await op.read(rid as number, buf) : await conn.read(buf);
         if (this.#closed) break;
-        if (n === null) {
+        if (!n) {
           this.#readEnded = true;
           // Everything read before it was delivered: the FIN can be too.
           this.#events.end();
@@ -212,11 +252,20 @@ export class DenoSocket implements Socket {
   }
 
   #send(chunk: Uint8Array): void {
-    this.#conn.write(chunk).then((n) => this.#sent(chunk, n), () => this.#close());
+    this.#inFlight = chunk;
+    // The callbacks are made once per socket, not per write (two closures
+    // and their context a response, on the keep-alive path).
+    this.#conn.write(chunk).then(
+      (this.#onWritten ??= (n: number) => this.#sent(n)),
+      (this.#onWriteFailed ??= () => this.#close()),
+    );
   }
 
   /** One write finished: finish a partial one, send what queued meanwhile, or report drain. */
-  #sent(chunk: Uint8Array, n: number): void {
+  #sent(n: number): void {
+    const chunk = this.#inFlight;
+    // Not kept once written: a view holds its whole read or output slab.
+    this.#inFlight = EMPTY_BYTES;
     if (this.#closed) return;
     this.#queuedBytes -= n;
     // conn.write may take less than it was given.
@@ -311,6 +360,7 @@ export class DenoSocket implements Socket {
     if (this.#closed) return;
     this.#closed = true;
     this.#queue = null;
+    this.#inFlight = EMPTY_BYTES;
     this.#queuedBytes = 0;
     this.#held = null;
     try {
