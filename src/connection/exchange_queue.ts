@@ -18,6 +18,8 @@ import type { Exchange } from "./exchange.ts";
 
 /** Slots a queue starts with (a power of two: indexes wrap by mask). */
 const INITIAL_SLOTS = 4;
+/** Slots an emptied queue keeps (see `clear()`). */
+const MAX_KEPT_SLOTS = 16;
 
 export class ExchangeQueue {
   /** The ring; its length is a power of two and only ever doubles. */
@@ -27,6 +29,7 @@ export class ExchangeQueue {
   /** Exchanges held. */
   length = 0;
 
+  /** @param slots the ring's first size: a power of two */
   constructor(slots = INITIAL_SLOTS) {
     this.#slots = new Array<Exchange | null>(slots).fill(null);
   }
@@ -75,9 +78,16 @@ export class ExchangeQueue {
     this.length -= count;
   }
 
-  /** Removes every exchange. */
+  /**
+   * Removes every exchange. A ring grown past {@linkcode MAX_KEPT_SLOTS} (a
+   * deep pipeline) starts small again: emptied queues are pooled, and a
+   * pool of large rings would hold memory no connection uses.
+   */
   clear(): void {
-    this.drop(this.length);
+    if (this.#slots.length > MAX_KEPT_SLOTS) {
+      this.#slots = new Array<Exchange | null>(INITIAL_SLOTS).fill(null);
+      this.length = 0;
+    } else this.drop(this.length);
     this.#front = 0;
   }
 

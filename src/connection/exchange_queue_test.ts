@@ -45,6 +45,16 @@ describe("ExchangeQueue", () => {
     assert.deepEqual(ids(q), [4]);
   });
 
+  it("works on after clear() emptied a ring grown past what an emptied queue keeps", () => {
+    const q = new ExchangeQueue(4);
+    for (let i = 0; i < 40; i++) q.push(ex(i));
+    q.drop(3);
+    q.clear();
+    assert.equal(q.length, 0);
+    for (let i = 0; i < 9; i++) q.push(ex(100 + i));
+    assert.deepEqual(ids(q), [100, 101, 102, 103, 104, 105, 106, 107, 108]);
+  });
+
   it("matches an array under random pushes and drops (property)", () => {
     for (let seed = 1; seed <= 50; seed++) {
       const rnd = random(seed);
