@@ -5,13 +5,23 @@
 // enough for its idle timeouts to fire) is replaced, and its unanswered request sent again.
 //
 //   node bench/probes/fixed_client.mjs <port> <total> [conns=8] [path=/]
+//
+// POST_BYTES=<n>: each request is a POST of an n-byte JSON body instead (Content-Type
+// application/json, as bench/wrk/post.lua sends to /echo).
 import net from "node:net";
 
 const port = Number(process.argv[2]);
 const total = Number(process.argv[3]);
 const conns = Number(process.argv[4] ?? 8);
 const path = process.argv[5] ?? "/";
-const request = Buffer.from(`GET ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`, "latin1");
+const postBytes = Number(process.env.POST_BYTES ?? 0);
+const request = postBytes > 0
+  ? Buffer.from(
+    `POST ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: ${postBytes}\r\n\r\n` +
+      `{"data":"${"x".repeat(Math.max(0, postBytes - 11))}"}`.slice(0, postBytes),
+    "latin1",
+  )
+  : Buffer.from(`GET ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`, "latin1");
 const HEAD_END = Buffer.from("\r\n\r\n");
 const LENGTH = /\r\ncontent-length: *(\d+)/i;
 

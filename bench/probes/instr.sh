@@ -19,6 +19,9 @@
 # PROFILE=1 (Deno and Node): also say where the last window's instructions went, per function,
 # JavaScript named from V8's perf map (bench/probes/instr_attr.mjs; TOP entries, default 40).
 #
+# POST_BYTES=<n>: count a POST of an n-byte body to URL_PATH instead (URL_PATH=/echo POST_BYTES=1024 is
+# the benchmark's POST scenario; bench/probes/fixed_client.mjs).
+#
 # Env: WARM (40000), COUNT (10000), WINDOWS (3), CONNS (8), URL_PATH (/), PORT (3993),
 # START_WAIT (180 s: Deno and Bun take about a minute to start under valgrind).
 set -eu
